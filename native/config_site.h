@@ -1,0 +1,28 @@
+/* pjsua-ffi settings for pjproject, copied to pjlib/include/pj/config_site.h at build time.
+ *
+ * Stock pjproject is sized for small devices (4 calls, 64 sockets per ioqueue); a binding
+ * used for test tools and bots needs room for a thousand calls in one process.
+ */
+#ifndef PJSUA_FFI_CONFIG_SITE_H
+#define PJSUA_FFI_CONFIG_SITE_H
+
+/* Calls and accounts. */
+#define PJSUA_MAX_CALLS              1024
+#define PJSUA_MAX_ACC                64
+#define PJSUA_MAX_BUDDIES            1024
+
+/* Every call with audio needs a bridge slot, plus players, recorders and Python ports. */
+#define PJSUA_MAX_CONF_PORTS         (PJSUA_MAX_CALLS + 1024)
+#define PJSUA_MAX_PLAYERS            512
+#define PJSUA_MAX_RECORDERS          512
+
+/* Two media sockets per call (RTP, RTCP) and SIP transports: the default of 64 aborts
+ * a process that opens more, so leave generous headroom. */
+#define PJ_IOQUEUE_MAX_HANDLES       8192
+#define PJ_IOQUEUE_MAX_EVENTS_IN_SINGLE_POLL 64
+
+/* Dialog hash table sized for a thousand simultaneous calls. */
+#define PJSIP_MAX_DIALOG_COUNT       (4 * 1024 - 1)
+
+
+#endif

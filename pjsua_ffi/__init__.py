@@ -1,0 +1,38 @@
+"""pjsua-ffi: PJSIP's pjsua API for Python 3, through cffi.
+
+A drop-in replacement for the legacy ``pjsua`` module: ``import pjsua_ffi as pj``
+(or keep ``import pjsua``) and use :class:`Lib`, :class:`Account`, :class:`Call`, …
+"""
+
+from __future__ import annotations
+
+from .account import Account, AccountCallback, AccountInfo
+from .call import Call, CallCallback, CallInfo, RxData
+from .config import AccountConfig, AuthCred, LogConfig, MediaConfig, TransportConfig, UAConfig
+from .constants import (
+                     CallRole,
+                     CallState,
+                     MediaDir,
+                     MediaState,
+                     PresenceActivity,
+                     SubscriptionState,
+                     TransportFlag,
+                     TransportType,
+                     TURNConnType,
+)
+from .errors import Error
+from .lib import Lib
+from .media import CodecInfo, CodecParameter, SoundDeviceInfo
+from .transport import Transport, TransportInfo
+from .uri import SIPUri
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Account", "AccountCallback", "AccountConfig", "AccountInfo", "AuthCred", "Call",
+    "CallCallback", "CallInfo", "CallRole", "CallState", "CodecInfo", "CodecParameter",
+    "Error", "Lib", "LogConfig", "MediaConfig", "MediaDir", "MediaState",
+    "PresenceActivity", "RxData", "SIPUri", "SoundDeviceInfo", "SubscriptionState", "TURNConnType",
+    "Transport", "TransportConfig", "TransportFlag", "TransportInfo", "TransportType",
+    "UAConfig",
+]

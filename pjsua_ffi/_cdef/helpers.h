@@ -1,0 +1,68 @@
+/* Our own C helpers (pjsua_ffi/_csrc/helpers.c): flat events, thread registration,
+ * message data with custom headers, and call settings with our defaults. */
+static const int PJFFI_VERSION_NUM;
+static const int PJFFI_HAS_TLS;
+static const int PJFFI_MAX_CALLS;
+static const int PJFFI_MSG_MAX_HDRS;
+
+enum pjffi_event_kind {
+    PJFFI_EV_CALL_STATE = 1,
+    PJFFI_EV_INCOMING_CALL,
+    PJFFI_EV_CALL_MEDIA_STATE,
+    PJFFI_EV_DTMF,
+    PJFFI_EV_TRANSFER_REQUEST,
+    PJFFI_EV_TRANSFER_STATUS,
+    PJFFI_EV_REPLACE_REQUEST,
+    PJFFI_EV_CALL_REPLACED,
+    PJFFI_EV_PAGER,
+    PJFFI_EV_PAGER_STATUS,
+    PJFFI_EV_TYPING,
+    PJFFI_EV_REG_STATE,
+    PJFFI_EV_INCOMING_SUBSCRIBE,
+    PJFFI_EV_BUDDY_STATE,
+    PJFFI_EV_MWI_INFO,
+    PJFFI_EV_CALL_REQUEST
+};
+
+typedef struct pjffi_event {
+    int kind;
+    int call_id;
+    int acc_id;
+    int other_id;
+    int code;
+    int flag;
+    void *user_data;
+    void *obj;
+    pjsua_call_info *call_info;
+    pjsua_acc_info *acc_info;
+    pjsua_buddy_info *buddy_info;
+    pj_str_t s[6];
+    int out_code;
+    int out_flag;
+    char out_reason[256];
+} pjffi_event;
+
+typedef struct pjffi_msg_data {
+    pjsua_msg_data md;
+    ...;
+} pjffi_msg_data;
+
+void pjffi_enable_events(int on);
+void pjffi_enable_log(int on);
+void pjffi_set_txt_cnt(unsigned n);
+int pjffi_thread_register(const char *name);
+void pjffi_quiet_audio_backends(void);
+void pjffi_install_early_log(int level);
+void pjffi_install_callbacks(pjsua_config *cfg, pjsua_logging_config *log_cfg);
+void pjffi_call_setting_default(pjsua_call_setting *opt);
+void pjffi_msg_data_init(pjffi_msg_data *m);
+int pjffi_msg_data_add_hdr(pjffi_msg_data *m, const char *name, long name_len,
+                           const char *value, long value_len);
+void pjffi_msg_data_set_body(pjffi_msg_data *m, const char *ctype, long ctype_len,
+                             const char *body, long body_len);
+int pjffi_verify_url(const char *url);
+void *pjffi_int_to_ptr(long v);
+long pjffi_ptr_to_int(void *p);
+void pjffi_call_durations(const pjsua_call_info *ci, long *connect_ms, long *total_ms);
+int pjffi_transport_port(const pjsua_transport_info *ti);
+const char *pjffi_transport_host(const pjsua_transport_info *ti, long *len);

@@ -1,0 +1,606 @@
+/* C side of pjsua_ffi._pjsua: compiled into the cffi extension after pjsua.h.
+ *
+ * pjsua's callbacks carry pjsip structures that Python should never see (rx_data,
+ * transactions, events). The shims below turn each callback into one flat
+ * `pjffi_event` and hand it to a single Python entry point, `pjffi_py_event`.
+ * Strings in an event point into pjsua's memory and are valid only during that call:
+ * Python copies what it keeps. Events that need an answer (a status code, a reason,
+ * "continue?") read it back from the event's out_* fields after Python returns.
+ */
+#include <pjsua-lib/pjsua.h>
+#include <alsa/asoundlib.h>
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#if PJ_VERSION_NUM < ((2 << 24) | (14 << 16))
+#  error "pjsua-ffi needs pjproject 2.14 or newer"
+#endif
+
+#define PJFFI_HAS_TXT_STREAM (PJ_VERSION_NUM >= ((2 << 24) | (17 << 16)))
+
+static const int PJFFI_VERSION_NUM = PJ_VERSION_NUM;
+static const int PJFFI_HAS_TLS = PJ_HAS_SSL_SOCK;
+static const int PJFFI_MAX_CALLS = PJSUA_MAX_CALLS;
+
+enum pjffi_event_kind {
+    PJFFI_EV_CALL_STATE = 1,
+    PJFFI_EV_INCOMING_CALL,
+    PJFFI_EV_CALL_MEDIA_STATE,
+    PJFFI_EV_DTMF,
+    PJFFI_EV_TRANSFER_REQUEST,
+    PJFFI_EV_TRANSFER_STATUS,
+    PJFFI_EV_REPLACE_REQUEST,
+    PJFFI_EV_CALL_REPLACED,
+    PJFFI_EV_PAGER,
+    PJFFI_EV_PAGER_STATUS,
+    PJFFI_EV_TYPING,
+    PJFFI_EV_REG_STATE,
+    PJFFI_EV_INCOMING_SUBSCRIBE,
+    PJFFI_EV_BUDDY_STATE,
+    PJFFI_EV_MWI_INFO,
+    PJFFI_EV_CALL_REQUEST
+};
+
+#define PJFFI_NSTR 6
+
+typedef struct pjffi_event {
+    int kind;
+    int call_id;
+    int acc_id;
+    int other_id;          /* buddy id; the new call of a replacement */
+    int code;              /* SIP status, DTMF digit, ... */
+    int flag;              /* final, is_typing, DTMF method */
+    void *user_data;       /* pjsua user data of the call or message */
+    void *obj;             /* pjsua_srv_pres* for incoming SUBSCRIBE */
+    pjsua_call_info *call_info;     /* snapshot at the time of the event, or NULL */
+    pjsua_acc_info *acc_info;
+    pjsua_buddy_info *buddy_info;
+    pj_str_t s[PJFFI_NSTR];         /* event strings; s[5] is the raw SIP message */
+    int out_code;                   /* answers, for events that need one */
+    int out_flag;
+    char out_reason[256];
+} pjffi_event;
+
+static void pjffi_py_event(pjffi_event *ev);
+static void pjffi_py_log(int level, const char *data, int len);
+
+static volatile int pjffi_events_on = 0;
+static volatile int pjffi_log_on = 0;
+static unsigned pjffi_txt_cnt = 0;
+
+static void pjffi_enable_events(int on) { pjffi_events_on = on; }
+static void pjffi_enable_log(int on) { pjffi_log_on = on; }
+static void pjffi_set_txt_cnt(unsigned n) { pjffi_txt_cnt = n; }
+
+/* ------------------------------------------------------------------ threads */
+
+static __thread pj_thread_desc pjffi_thread_desc;
+static __thread pj_thread_t *pjffi_thread;
+
+/* Register the calling thread with pjlib if it is not yet: every entry point from
+ * Python calls this first, since pjlib aborts on calls from unknown threads. */
+static int pjffi_thread_register(const char *name)
+{
+    if (pj_thread_is_registered())
+        return 0;
+    pj_bzero(pjffi_thread_desc, sizeof(pjffi_thread_desc));
+    return pj_thread_register(name, pjffi_thread_desc, &pjffi_thread);
+}
+
+/* ------------------------------------------------------------------ events */
+
+static void ev_init(pjffi_event *ev, int kind)
+{
+    pj_bzero(ev, sizeof(*ev) - sizeof(ev->out_reason));
+    ev->out_reason[0] = '\0';
+    ev->kind = kind;
+    ev->call_id = PJSUA_INVALID_ID;
+    ev->acc_id = PJSUA_INVALID_ID;
+    ev->other_id = PJSUA_INVALID_ID;
+}
+
+static void ev_set(pj_str_t *dst, const pj_str_t *src)
+{
+    if (src && src->ptr) {
+        dst->ptr = src->ptr;
+        dst->slen = src->slen;
+    }
+}
+
+static void ev_raw(pjffi_event *ev, pjsip_rx_data *rdata)
+{
+    if (rdata && rdata->msg_info.msg_buf) {
+        ev->s[5].ptr = rdata->msg_info.msg_buf;
+        ev->s[5].slen = rdata->msg_info.len;
+    }
+}
+
+static void deliver(pjffi_event *ev)
+{
+    if (pjffi_events_on)
+        pjffi_py_event(ev);
+}
+
+static void on_call_state(pjsua_call_id call_id, pjsip_event *e)
+{
+    pjffi_event ev;
+    pjsua_call_info ci;
+    PJ_UNUSED_ARG(e);
+    ev_init(&ev, PJFFI_EV_CALL_STATE);
+    ev.call_id = call_id;
+    ev.user_data = pjsua_call_get_user_data(call_id);
+    if (pjsua_call_get_info(call_id, &ci) == PJ_SUCCESS)
+        ev.call_info = &ci;
+    deliver(&ev);
+}
+
+static void on_call_media_state(pjsua_call_id call_id)
+{
+    pjffi_event ev;
+    pjsua_call_info ci;
+    ev_init(&ev, PJFFI_EV_CALL_MEDIA_STATE);
+    ev.call_id = call_id;
+    ev.user_data = pjsua_call_get_user_data(call_id);
+    if (pjsua_call_get_info(call_id, &ci) == PJ_SUCCESS)
+        ev.call_info = &ci;
+    deliver(&ev);
+}
+
+static void on_incoming_call(pjsua_acc_id acc_id, pjsua_call_id call_id, pjsip_rx_data *rdata)
+{
+    pjffi_event ev;
+    pjsua_call_info ci;
+    char src[PJ_INET6_ADDRSTRLEN + 16];
+    ev_init(&ev, PJFFI_EV_INCOMING_CALL);
+    ev.call_id = call_id;
+    ev.acc_id = acc_id;
+    if (pjsua_call_get_info(call_id, &ci) == PJ_SUCCESS)
+        ev.call_info = &ci;
+    ev_raw(&ev, rdata);
+    if (rdata) {
+        pj_ansi_snprintf(src, sizeof(src), "%s:%d", rdata->pkt_info.src_name,
+                         rdata->pkt_info.src_port);
+        ev.s[4] = pj_str(src);
+    }
+    deliver(&ev);
+}
+
+static void on_dtmf_digit2(pjsua_call_id call_id, const pjsua_dtmf_info *info)
+{
+    pjffi_event ev;
+    ev_init(&ev, PJFFI_EV_DTMF);
+    ev.call_id = call_id;
+    ev.user_data = pjsua_call_get_user_data(call_id);
+    ev.code = info->digit;
+    ev.flag = info->method;
+    deliver(&ev);
+}
+
+static void limit_text_streams(pjsua_call_setting *opt)
+{
+#if PJFFI_HAS_TXT_STREAM
+    if (opt && opt->txt_cnt > pjffi_txt_cnt)
+        opt->txt_cnt = pjffi_txt_cnt;
+#else
+    PJ_UNUSED_ARG(opt);
+#endif
+}
+
+static void on_call_transfer_request2(pjsua_call_id call_id, const pj_str_t *dst,
+                                      pjsip_status_code *code, pjsua_call_setting *opt)
+{
+    pjffi_event ev;
+    limit_text_streams(opt);
+    ev_init(&ev, PJFFI_EV_TRANSFER_REQUEST);
+    ev.call_id = call_id;
+    ev.user_data = pjsua_call_get_user_data(call_id);
+    ev_set(&ev.s[0], dst);
+    ev.code = ev.out_code = *code;
+    deliver(&ev);
+    *code = (pjsip_status_code)ev.out_code;
+}
+
+static void on_call_transfer_status(pjsua_call_id call_id, int st_code, const pj_str_t *st_text,
+                                    pj_bool_t final, pj_bool_t *p_cont)
+{
+    pjffi_event ev;
+    ev_init(&ev, PJFFI_EV_TRANSFER_STATUS);
+    ev.call_id = call_id;
+    ev.user_data = pjsua_call_get_user_data(call_id);
+    ev.code = st_code;
+    ev_set(&ev.s[0], st_text);
+    ev.flag = final;
+    ev.out_flag = 1;
+    deliver(&ev);
+    *p_cont = ev.out_flag ? PJ_TRUE : PJ_FALSE;
+}
+
+/* Answers that pjsua reads after the callback returns must outlive it. */
+static __thread char pjffi_reason_buf[256];
+
+static void on_call_replace_request2(pjsua_call_id call_id, pjsip_rx_data *rdata, int *st_code,
+                                     pj_str_t *st_text, pjsua_call_setting *opt)
+{
+    pjffi_event ev;
+    limit_text_streams(opt);
+    ev_init(&ev, PJFFI_EV_REPLACE_REQUEST);
+    ev.call_id = call_id;
+    ev.user_data = pjsua_call_get_user_data(call_id);
+    ev.code = ev.out_code = *st_code;
+    ev_set(&ev.s[0], st_text);
+    ev_raw(&ev, rdata);
+    deliver(&ev);
+    *st_code = ev.out_code;
+    if (ev.out_reason[0]) {
+        pj_ansi_strxcpy(pjffi_reason_buf, ev.out_reason, sizeof(pjffi_reason_buf));
+        *st_text = pj_str(pjffi_reason_buf);
+    }
+}
+
+static void on_call_replaced(pjsua_call_id old_call_id, pjsua_call_id new_call_id)
+{
+    pjffi_event ev;
+    ev_init(&ev, PJFFI_EV_CALL_REPLACED);
+    ev.call_id = old_call_id;
+    ev.user_data = pjsua_call_get_user_data(old_call_id);
+    ev.other_id = new_call_id;
+    deliver(&ev);
+}
+
+static void on_call_rx_offer(pjsua_call_id call_id, const pjmedia_sdp_session *offer,
+                             void *reserved, pjsip_status_code *code, pjsua_call_setting *opt)
+{
+    PJ_UNUSED_ARG(call_id); PJ_UNUSED_ARG(offer); PJ_UNUSED_ARG(reserved); PJ_UNUSED_ARG(code);
+    limit_text_streams(opt);
+}
+
+static void on_call_tx_offer(pjsua_call_id call_id, void *reserved, pjsua_call_setting *opt)
+{
+    PJ_UNUSED_ARG(call_id); PJ_UNUSED_ARG(reserved);
+    limit_text_streams(opt);
+}
+
+static void on_call_tsx_state(pjsua_call_id call_id, pjsip_transaction *tsx, pjsip_event *e)
+{
+    static const pj_str_t dtmf_relay = {"dtmf-relay", 10};
+    static const pj_str_t trickle = {"trickle-ice-sdpfrag", 19};
+    static const pjsip_method update_method = {PJSIP_OTHER_METHOD, {"UPDATE", 6}};
+    pjsip_rx_data *rdata;
+    pjsip_method_e id = tsx->method.id;
+    pjffi_event ev;
+    pjsip_dialog *dlg;
+
+    if (tsx->role != PJSIP_ROLE_UAS || tsx->state != PJSIP_TSX_STATE_TRYING ||
+        e->body.tsx_state.type != PJSIP_EVENT_RX_MSG)
+        return;
+    /* pjsua answers these itself. */
+    if (id == PJSIP_INVITE_METHOD || id == PJSIP_ACK_METHOD || id == PJSIP_BYE_METHOD ||
+        id == PJSIP_CANCEL_METHOD)
+        return;
+    if (pjsip_method_cmp(&tsx->method, pjsip_get_refer_method()) == 0 ||
+        pjsip_method_cmp(&tsx->method, &pjsip_message_method) == 0 ||
+        pjsip_method_cmp(&tsx->method, pjsip_get_notify_method()) == 0 ||
+        pjsip_method_cmp(&tsx->method, pjsip_get_prack_method()) == 0 ||
+        pjsip_method_cmp(&tsx->method, &update_method) == 0)
+        return;
+    rdata = e->body.tsx_state.src.rdata;
+    if (pjsip_method_cmp(&tsx->method, &pjsip_info_method) == 0 && rdata->msg_info.ctype &&
+        (pj_stricmp(&rdata->msg_info.ctype->media.subtype, &dtmf_relay) == 0 ||
+         pj_stricmp(&rdata->msg_info.ctype->media.subtype, &trickle) == 0))
+        return;
+
+    ev_init(&ev, PJFFI_EV_CALL_REQUEST);
+    ev.call_id = call_id;
+    ev.user_data = pjsua_call_get_user_data(call_id);
+    ev_set(&ev.s[0], &tsx->method.name);
+    ev_raw(&ev, rdata);
+    ev.out_code = 200;
+    deliver(&ev);
+    dlg = pjsip_tsx_get_dlg(tsx);
+    if (dlg && tsx->state == PJSIP_TSX_STATE_TRYING)
+        pjsip_dlg_respond(dlg, rdata, ev.out_code, NULL, NULL, NULL);
+}
+
+static void on_reg_state2(pjsua_acc_id acc_id, pjsua_reg_info *info)
+{
+    pjffi_event ev;
+    pjsua_acc_info ai;
+    ev_init(&ev, PJFFI_EV_REG_STATE);
+    ev.acc_id = acc_id;
+    if (info && info->cbparam) {
+        ev.code = info->cbparam->code;
+        ev_set(&ev.s[0], &info->cbparam->reason);
+    }
+    if (pjsua_acc_get_info(acc_id, &ai) == PJ_SUCCESS)
+        ev.acc_info = &ai;
+    deliver(&ev);
+}
+
+static void set_contact(pjffi_event *ev, pjsip_rx_data *rdata, char *buf, int size)
+{
+    pjsip_contact_hdr *h;
+    int len;
+    if (!rdata || !rdata->msg_info.msg)
+        return;
+    h = (pjsip_contact_hdr*)pjsip_msg_find_hdr(rdata->msg_info.msg, PJSIP_H_CONTACT, NULL);
+    if (!h || !h->uri)
+        return;
+    len = pjsip_uri_print(PJSIP_URI_IN_CONTACT_HDR, h->uri, buf, size);
+    if (len > 0) {
+        ev->s[1].ptr = buf;
+        ev->s[1].slen = len;
+    }
+}
+
+static void on_incoming_subscribe(pjsua_acc_id acc_id, pjsua_srv_pres *srv_pres,
+                                  pjsua_buddy_id buddy_id, const pj_str_t *from,
+                                  pjsip_rx_data *rdata, pjsip_status_code *code,
+                                  pj_str_t *reason, pjsua_msg_data *msg_data)
+{
+    pjffi_event ev;
+    char contact[PJSIP_MAX_URL_SIZE];
+    PJ_UNUSED_ARG(msg_data);
+    ev_init(&ev, PJFFI_EV_INCOMING_SUBSCRIBE);
+    ev.acc_id = acc_id;
+    ev.obj = srv_pres;
+    ev.other_id = buddy_id;
+    ev_set(&ev.s[0], from);
+    set_contact(&ev, rdata, contact, sizeof(contact));
+    ev_raw(&ev, rdata);
+    ev.code = ev.out_code = *code;
+    deliver(&ev);
+    *code = (pjsip_status_code)ev.out_code;
+    if (ev.out_reason[0]) {
+        pj_ansi_strxcpy(pjffi_reason_buf, ev.out_reason, sizeof(pjffi_reason_buf));
+        *reason = pj_str(pjffi_reason_buf);
+    }
+}
+
+static void on_buddy_state(pjsua_buddy_id buddy_id)
+{
+    pjffi_event ev;
+    pjsua_buddy_info bi;
+    ev_init(&ev, PJFFI_EV_BUDDY_STATE);
+    ev.other_id = buddy_id;
+    ev.user_data = pjsua_buddy_get_user_data(buddy_id);
+    if (pjsua_buddy_get_info(buddy_id, &bi) == PJ_SUCCESS) {
+        ev.buddy_info = &bi;
+        ev.acc_id = bi.acc_id;
+    }
+    deliver(&ev);
+}
+
+static void on_pager2(pjsua_call_id call_id, const pj_str_t *from, const pj_str_t *to,
+                      const pj_str_t *contact, const pj_str_t *mime_type, const pj_str_t *body,
+                      pjsip_rx_data *rdata, pjsua_acc_id acc_id)
+{
+    pjffi_event ev;
+    ev_init(&ev, PJFFI_EV_PAGER);
+    ev.call_id = call_id;
+    ev.acc_id = acc_id;
+    if (call_id != PJSUA_INVALID_ID)
+        ev.user_data = pjsua_call_get_user_data(call_id);
+    ev_set(&ev.s[0], from);
+    ev_set(&ev.s[1], to);
+    ev_set(&ev.s[2], contact);
+    ev_set(&ev.s[3], mime_type);
+    ev_set(&ev.s[4], body);
+    ev_raw(&ev, rdata);
+    deliver(&ev);
+}
+
+static void on_pager_status2(pjsua_call_id call_id, const pj_str_t *to, const pj_str_t *body,
+                             void *user_data, pjsip_status_code status, const pj_str_t *reason,
+                             pjsip_tx_data *tdata, pjsip_rx_data *rdata, pjsua_acc_id acc_id)
+{
+    pjffi_event ev;
+    PJ_UNUSED_ARG(tdata);
+    ev_init(&ev, PJFFI_EV_PAGER_STATUS);
+    ev.call_id = call_id;
+    ev.acc_id = acc_id;
+    ev.user_data = user_data;
+    ev.code = status;
+    ev_set(&ev.s[0], to);
+    ev_set(&ev.s[1], body);
+    ev_set(&ev.s[2], reason);
+    ev_raw(&ev, rdata);
+    deliver(&ev);
+}
+
+static void on_typing2(pjsua_call_id call_id, const pj_str_t *from, const pj_str_t *to,
+                       const pj_str_t *contact, pj_bool_t is_typing, pjsip_rx_data *rdata,
+                       pjsua_acc_id acc_id)
+{
+    pjffi_event ev;
+    ev_init(&ev, PJFFI_EV_TYPING);
+    ev.call_id = call_id;
+    ev.acc_id = acc_id;
+    if (call_id != PJSUA_INVALID_ID)
+        ev.user_data = pjsua_call_get_user_data(call_id);
+    ev.flag = is_typing;
+    ev_set(&ev.s[0], from);
+    ev_set(&ev.s[1], to);
+    ev_set(&ev.s[2], contact);
+    ev_raw(&ev, rdata);
+    deliver(&ev);
+}
+
+static void on_mwi_info(pjsua_acc_id acc_id, pjsua_mwi_info *mwi_info)
+{
+    pjffi_event ev;
+    pjsip_msg_body *body = NULL;
+    char ctype[128];
+    ev_init(&ev, PJFFI_EV_MWI_INFO);
+    ev.acc_id = acc_id;
+    if (mwi_info && mwi_info->rdata && mwi_info->rdata->msg_info.msg)
+        body = mwi_info->rdata->msg_info.msg->body;
+    if (body && body->data) {
+        int n;
+        ev.s[0].ptr = (char*)body->data;
+        ev.s[0].slen = body->len;
+        n = pj_ansi_snprintf(ctype, sizeof(ctype), "%.*s/%.*s",
+                             (int)body->content_type.type.slen, body->content_type.type.ptr,
+                             (int)body->content_type.subtype.slen, body->content_type.subtype.ptr);
+        if (n > 0 && n < (int)sizeof(ctype))
+            ev.s[1] = pj_str(ctype);
+    }
+    if (mwi_info)
+        ev_raw(&ev, mwi_info->rdata);
+    deliver(&ev);
+}
+
+static void pjffi_log_writer(int level, const char *data, int len)
+{
+    if (pjffi_log_on)
+        pjffi_py_log(level, data, len);
+}
+
+/* ALSA and JACK print to stderr when there is no sound card or server. Their
+ * messages go to our log instead, at trace level (6), so quiet logging stays quiet. */
+static void quiet_alsa(const char *file, int line, const char *function, int err,
+                       const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    int n;
+    PJ_UNUSED_ARG(file); PJ_UNUSED_ARG(line); PJ_UNUSED_ARG(function); PJ_UNUSED_ARG(err);
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0 && pjffi_log_on)
+        pjffi_py_log(6, buf, n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1);
+}
+
+static void quiet_jack(const char *msg)
+{
+    if (msg && pjffi_log_on)
+        pjffi_py_log(6, msg, (int)strlen(msg));
+}
+
+static void pjffi_quiet_audio_backends(void)
+{
+    typedef void (*set_fn)(void (*)(const char *));
+    set_fn f;
+    snd_lib_error_set_handler(&quiet_alsa);
+    f = (set_fn)dlsym(RTLD_DEFAULT, "jack_set_error_function");
+    if (f)
+        f(&quiet_jack);
+    f = (set_fn)dlsym(RTLD_DEFAULT, "jack_set_info_function");
+    if (f)
+        f(&quiet_jack);
+}
+
+/* Send pjlib's lines to Python from the very start (pjsua_create logs too). */
+static void pjffi_install_early_log(int level)
+{
+    pj_log_set_log_func(&pjffi_log_writer);
+    pj_log_set_level(level);
+}
+
+/* Point pjsua's callbacks at the shims above. */
+static void pjffi_install_callbacks(pjsua_config *cfg, pjsua_logging_config *log_cfg)
+{
+    pjsua_callback *cb = &cfg->cb;
+    cb->on_call_state = &on_call_state;
+    cb->on_incoming_call = &on_incoming_call;
+    cb->on_call_media_state = &on_call_media_state;
+    cb->on_call_tsx_state = &on_call_tsx_state;
+    cb->on_dtmf_digit2 = &on_dtmf_digit2;
+    cb->on_call_transfer_request2 = &on_call_transfer_request2;
+    cb->on_call_transfer_status = &on_call_transfer_status;
+    cb->on_call_replace_request2 = &on_call_replace_request2;
+    cb->on_call_replaced = &on_call_replaced;
+    cb->on_call_rx_offer = &on_call_rx_offer;
+    cb->on_call_tx_offer = &on_call_tx_offer;
+    cb->on_reg_state2 = &on_reg_state2;
+    cb->on_incoming_subscribe = &on_incoming_subscribe;
+    cb->on_buddy_state = &on_buddy_state;
+    cb->on_pager2 = &on_pager2;
+    cb->on_pager_status2 = &on_pager_status2;
+    cb->on_typing2 = &on_typing2;
+    cb->on_mwi_info = &on_mwi_info;
+    log_cfg->cb = &pjffi_log_writer;
+}
+
+/* ------------------------------------------------------------------ call settings */
+
+/* pjsua's defaults with our media choice: audio only, and text (RFC 4103) only when
+ * asked for, since stopping a text stream stalls every hangup. */
+static void pjffi_call_setting_default(pjsua_call_setting *opt)
+{
+    pjsua_call_setting_default(opt);
+    opt->vid_cnt = 0;
+    limit_text_streams(opt);
+}
+
+/* ------------------------------------------------------------------ message data */
+
+#define PJFFI_MAX_HDRS 32
+
+typedef struct pjffi_msg_data {
+    pjsua_msg_data md;
+    pjsip_generic_string_hdr hdr[PJFFI_MAX_HDRS];
+    pj_str_t names[PJFFI_MAX_HDRS];
+    pj_str_t values[PJFFI_MAX_HDRS];
+    unsigned hdr_cnt;
+} pjffi_msg_data;
+
+static const int PJFFI_MSG_MAX_HDRS = PJFFI_MAX_HDRS;
+
+static void pjffi_msg_data_init(pjffi_msg_data *m)
+{
+    pjsua_msg_data_init(&m->md);
+    m->hdr_cnt = 0;
+}
+
+/* The header keeps pointers to name and value: the caller keeps both alive until the
+ * pjsua call that uses the message data has returned (pjsua copies them into the
+ * outgoing message). */
+static int pjffi_msg_data_add_hdr(pjffi_msg_data *m, const char *name, long name_len,
+                                  const char *value, long value_len)
+{
+    unsigned i = m->hdr_cnt;
+    if (i >= PJFFI_MAX_HDRS)
+        return -1;
+    pj_strset(&m->names[i], (char*)name, name_len);
+    pj_strset(&m->values[i], (char*)value, value_len);
+    pjsip_generic_string_hdr_init2(&m->hdr[i], &m->names[i], &m->values[i]);
+    pj_list_push_back(&m->md.hdr_list, &m->hdr[i]);
+    m->hdr_cnt++;
+    return 0;
+}
+
+static void pjffi_msg_data_set_body(pjffi_msg_data *m, const char *ctype, long ctype_len,
+                                    const char *body, long body_len)
+{
+    pj_strset(&m->md.content_type, (char*)ctype, ctype_len);
+    pj_strset(&m->md.msg_body, (char*)body, body_len);
+}
+
+/* ------------------------------------------------------------------ misc */
+
+static int pjffi_verify_url(const char *url)
+{
+    return pjsua_verify_url(url);
+}
+
+static void *pjffi_int_to_ptr(long v) { return (void*)(pj_ssize_t)v; }
+static long pjffi_ptr_to_int(void *p) { return (long)(pj_ssize_t)p; }
+
+static void pjffi_call_durations(const pjsua_call_info *ci, long *connect_ms, long *total_ms)
+{
+    *connect_ms = ci->connect_duration.sec * 1000 + ci->connect_duration.msec;
+    *total_ms = ci->total_duration.sec * 1000 + ci->total_duration.msec;
+}
+
+static int pjffi_transport_port(const pjsua_transport_info *ti)
+{
+    return ti->local_name.port;
+}
+
+static const char *pjffi_transport_host(const pjsua_transport_info *ti, long *len)
+{
+    *len = ti->local_name.host.slen;
+    return ti->local_name.host.ptr;
+}

@@ -1,0 +1,236 @@
+"""Accounts: identity, registration, outgoing calls, presence and pager messages."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+
+from ._binding import C, HeaderList, Text, ffi, from_str, msg_data, new_str
+from ._object import _Handle
+from .call import Call, CallCallback, RxData
+from .constants import PresenceActivity
+from .errors import Error
+
+if TYPE_CHECKING:
+    from .buddy import Buddy, BuddyCallback
+    from .lib import Lib
+    from .transport import Transport
+
+__all__ = ["Account", "AccountInfo", "AccountCallback"]
+
+
+class AccountInfo:
+    """A snapshot of an account and its registration."""
+
+    def __init__(self, ai: Any = None) -> None:
+        self.is_default = False
+        self.uri = ""
+        self.reg_active = False
+        self.reg_expires = -1
+        self.reg_status = 0
+        self.reg_reason = ""
+        self.online_status = False
+        self.online_text = ""
+        if ai is None:
+            return
+        self.is_default = bool(ai.is_default)
+        self.uri = from_str(ai.acc_uri)
+        self.reg_active = bool(ai.has_registration)
+        self.reg_expires = int(ffi.cast("int", ai.expires))
+        self.reg_status = int(ai.status)
+        self.reg_reason = from_str(ai.status_text)
+        self.online_status = bool(ai.online_status)
+        self.online_text = from_str(ai.online_status_text)
+
+    def __repr__(self) -> str:
+        return f"<AccountInfo {self.uri} reg={self.reg_status} {self.reg_reason!r}>"
+
+
+class AccountCallback:
+    """Override what you need; ``self.account`` is the account. Runs with the library
+    lock held, on the callback thread (``on_incoming_subscribe`` on pjsua's thread,
+    since its answer is needed at once)."""
+
+    def __init__(self, account: Optional["Account"] = None) -> None:
+        self.account = account
+
+    def _set_account(self, account: "Account") -> None:
+        self.account = account
+
+    def on_reg_state(self) -> None:
+        """Registration state changed: see ``self.account.info()``."""
+
+    def on_incoming_call(self, call: Call) -> None:
+        """A call arrived. Without an override it is rejected with 486 Busy Here."""
+        call.hangup(486, "Busy Here")
+
+    def on_incoming_call2(self, call: Call, rdata: RxData) -> None:
+        """Like :meth:`on_incoming_call`, with the INVITE's text in ``rdata``."""
+        self.on_incoming_call(call)
+
+    def on_incoming_subscribe(self, buddy: Optional["Buddy"], from_uri: str, contact_uri: str,
+                              pres_obj: Any) -> Tuple[int, str]:
+        """A presence SUBSCRIBE arrived; return (code, reason): 200 accepts, 202 leaves
+        it pending (finish with :meth:`Account.pres_notify`), 403 rejects."""
+        return 200, ""
+
+    def on_pager(self, from_uri: str, contact: str, mime_type: str, body: str) -> None:
+        """A MESSAGE arrived outside any call and from no known buddy."""
+
+    def on_pager_status(self, to_uri: str, body: str, im_id: int, code: int,
+                        reason: str) -> None:
+        """Delivery status of a MESSAGE sent with :meth:`Account.send_pager`."""
+
+    def on_typing(self, from_uri: str, contact: str, is_typing: bool) -> None:
+        """Someone (not a buddy, not in a call) started or stopped typing."""
+
+    def on_mwi_info(self, body: str) -> None:
+        """A message-waiting NOTIFY arrived; ``body`` is its message-summary text."""
+
+
+class Account(_Handle):
+    """A SIP account created by :meth:`Lib.create_account`."""
+
+    def __init__(self, lib: "Lib", id: int, cb: Optional[AccountCallback] = None) -> None:  # noqa: A002
+        self._lib = lib
+        self._id = id
+        self._deleted = False
+        self._cb: AccountCallback = AccountCallback(self)
+        self._buddies: Dict[int, "Buddy"] = {}
+        self._obj_name = f"Account {id}"
+        if cb is not None:
+            self.set_callback(cb)
+
+    def _check(self, op: str) -> None:
+        if self._deleted:
+            raise Error(op, self, C.PJ_EINVALIDOP, "the account was deleted")
+
+    def is_valid(self) -> bool:
+        """True until the account is deleted (or the library destroyed)."""
+        return not self._deleted and self._lib._running()
+
+    def info(self) -> AccountInfo:
+        """An :class:`AccountInfo` snapshot (inside ``on_reg_state``: as of the event)."""
+        snap = self._lib._event_snapshot(self)
+        if snap is not None:
+            return snap
+        ai = ffi.new("pjsua_acc_info *")
+        self._c("acc_get_info", C.pjsua_acc_get_info, self._id, ai)
+        return AccountInfo(ai)
+
+    def set_callback(self, cb: Optional[AccountCallback]) -> None:
+        """Route this account's events to ``cb`` (None restores the default)."""
+        if cb is None:
+            cb = AccountCallback(self)
+        if not isinstance(cb, AccountCallback):
+            raise TypeError("cb must be an AccountCallback")
+        cb._set_account(self)
+        self._cb = cb
+
+    def set_default(self) -> None:
+        """Make this the account used when no other one matches."""
+        self._c("acc_set_default", C.pjsua_acc_set_default, self._id)
+
+    def is_default(self) -> bool:
+        """Whether this is the default account."""
+        self._lib._enter("acc_get_default", self)
+        try:
+            self._check("acc_get_default")
+            return bool(C.pjsua_acc_get_default() == self._id)
+        finally:
+            self._lib._leave()
+
+    def delete(self) -> None:
+        """Remove the account (unregistering it); the object is unusable afterwards."""
+        self._c("acc_del", C.pjsua_acc_del, self._id)
+        self._deleted = True
+        self._lib._forget_account(self)
+        for buddy in list(self._buddies.values()):
+            buddy._deleted = True
+        self._buddies.clear()
+
+    def set_registration(self, renew: bool) -> None:
+        """Register (``renew`` True) or unregister now."""
+        self._c("acc_set_registration", C.pjsua_acc_set_registration, self._id, bool(renew))
+
+    def set_transport(self, transport: "Transport") -> None:
+        """Send this account's requests through ``transport`` only."""
+        from .transport import Transport
+
+        if not isinstance(transport, Transport):
+            raise TypeError("transport must be a Transport")
+        self._c("acc_set_transport", C.pjsua_acc_set_transport, self._id, transport._id)
+
+    def make_call(self, dst_uri: str, cb: Optional[CallCallback] = None,
+                  hdr_list: HeaderList = None) -> Call:
+        """Call ``dst_uri``; ``cb`` receives every event from the first (CALLING) on."""
+        if cb is not None and not isinstance(cb, CallCallback):
+            raise TypeError("cb must be a CallCallback")
+        self._lib._require_uri("call_make_call", dst_uri, self)
+        keep: list = []
+        dst = new_str(dst_uri, keep, "dst_uri")
+        md = msg_data(keep, hdr_list)
+        lib = self._lib
+        call = Call(lib, -1, cb)
+        token = lib._register_call(call)
+        opt = lib._call_setting(keep)
+        p_id = ffi.new("int *", -1)
+        try:
+            self._c("call_make_call", C.pjsua_call_make_call, self._id, dst, opt,
+                    C.pjffi_int_to_ptr(token), md, p_id)
+        except BaseException:
+            lib._unregister_call(call)
+            raise
+        call._id = p_id[0]
+        call._obj_name = f"Call {call._id}"
+        return call
+
+    # -- presence and messages (see also buddy.py)
+
+    def add_buddy(self, uri: str, cb: Optional["BuddyCallback"] = None) -> "Buddy":
+        """Add ``uri`` to the buddy list (presence is not subscribed until
+        :meth:`Buddy.subscribe`)."""
+        from .buddy import add_buddy
+
+        return add_buddy(self, uri, cb)
+
+    def set_basic_status(self, is_online: bool) -> None:
+        """Publish online/offline to subscribers (and PUBLISH, when enabled)."""
+        self._c("acc_set_online_status", C.pjsua_acc_set_online_status, self._id,
+                bool(is_online))
+
+    def set_presence_status(self, is_online: bool, activity: int = PresenceActivity.UNKNOWN,
+                            pres_text: str = "", rpid_id: str = "") -> None:
+        """Publish online status with an RPID activity and note."""
+        from .buddy import set_presence_status
+
+        set_presence_status(self, is_online, activity, pres_text, rpid_id)
+
+    def pres_notify(self, pres_obj: Any, state: int, reason: str = "",
+                    hdr_list: HeaderList = None) -> None:
+        """Send a NOTIFY to a subscriber handed over by ``on_incoming_subscribe``."""
+        from .buddy import pres_notify
+
+        pres_notify(self, pres_obj, state, reason, hdr_list)
+
+    def send_pager(self, uri: str, text: Text, im_id: int = 0,
+                   content_type: str = "text/plain", hdr_list: HeaderList = None) -> None:
+        """Send a MESSAGE outside any call; its status arrives in ``on_pager_status``."""
+        self._lib._require_uri("im_send", uri, self)
+        keep: list = []
+        to = new_str(uri, keep, "uri")
+        mime = new_str(content_type, keep, "content_type")
+        content = new_str(text, keep, "text")
+        md = msg_data(keep, hdr_list)
+        self._c("im_send", C.pjsua_im_send, self._id, to, mime, content, md,
+                C.pjffi_int_to_ptr(int(im_id)))
+
+    def send_typing_ind(self, uri: str, is_typing: bool = True,
+                        hdr_list: HeaderList = None) -> None:
+        """Send a typing indication outside any call."""
+        self._lib._require_uri("im_typing", uri, self)
+        keep: list = []
+        to = new_str(uri, keep, "uri")
+        md = msg_data(keep, hdr_list)
+        self._c("im_typing", C.pjsua_im_typing, self._id, to, bool(is_typing), md)
+
+

@@ -1,0 +1,336 @@
+"""Calls: the :class:`Call` handle, its snapshot :class:`CallInfo`, and its callbacks."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
+
+from ._binding import C, HeaderList, Text, ffi, from_str, msg_data, new_str, to_bytes
+from ._object import _Handle
+from .constants import CallRole, CallState, MediaDir, MediaState
+from .errors import Error
+
+if TYPE_CHECKING:
+    from .account import Account
+    from .lib import Lib
+
+__all__ = ["Call", "CallInfo", "CallCallback", "RxData"]
+
+_DTMF_DIGITS = re.compile(r"^[0-9*#A-Da-d]+$")
+
+
+class RxData:
+    """A received SIP request as text: ``msg_info`` is the whole message, ``src_address``
+    where it came from. ``header(name)`` finds a header's value."""
+
+    def __init__(self, msg_info: str = "", src_address: str = "") -> None:
+        self.msg_info = msg_info
+        self.src_address = src_address
+
+    def header(self, name: str) -> Optional[str]:
+        """The first value of header ``name`` (case-insensitive), or None."""
+        head = self.msg_info.split("\r\n\r\n", 1)[0]
+        want = name.lower()
+        for line in head.split("\r\n")[1:]:
+            key, sep, value = line.partition(":")
+            if sep and key.strip().lower() == want:
+                return value.strip()
+        return None
+
+    @property
+    def body(self) -> str:
+        parts = self.msg_info.split("\r\n\r\n", 1)
+        return parts[1] if len(parts) == 2 else ""
+
+
+class CallInfo:
+    """A snapshot of a call. Inside a call callback, ``call.info()`` returns the snapshot
+    taken when the event happened, so it never shows a later state than the event."""
+
+    def __init__(self, lib: Optional["Lib"] = None, ci: Any = None) -> None:
+        self.role = CallRole.CALLER
+        self.account: Optional["Account"] = None
+        self.uri = ""
+        self.contact = ""
+        self.remote_uri = ""
+        self.remote_contact = ""
+        self.sip_call_id = ""
+        self.state = CallState.NULL
+        self.state_text = ""
+        self.last_code = 0
+        self.last_reason = ""
+        self.media_state = MediaState.NULL
+        self.media_dir = MediaDir.NULL
+        self.conf_slot = -1
+        self.call_time = 0
+        self.total_time = 0
+        if ci is None:
+            return
+        self.role = CallRole(ci.role)
+        if lib is not None:
+            self.account = lib._accounts.get(ci.acc_id)
+        self.uri = from_str(ci.local_info)
+        self.contact = from_str(ci.local_contact)
+        self.remote_uri = from_str(ci.remote_info)
+        self.remote_contact = from_str(ci.remote_contact)
+        self.sip_call_id = from_str(ci.call_id)
+        self.state = CallState(ci.state)
+        self.state_text = from_str(ci.state_text)
+        self.last_code = int(ci.last_status)
+        self.last_reason = from_str(ci.last_status_text)
+        self.media_state = MediaState(ci.media_status)
+        self.media_dir = MediaDir(ci.media_dir & 3)
+        self.conf_slot = int(ci.conf_slot)
+        self.call_time = int(ci.connect_duration.sec)
+        self.total_time = int(ci.total_duration.sec)
+
+    def __repr__(self) -> str:
+        return (f"<CallInfo {self.state.name} {self.last_code} {self.last_reason!r} "
+                f"media={self.media_state.name} slot={self.conf_slot}>")
+
+
+class CallCallback:
+    """Override the methods you need; ``self.call`` is the call they are about.
+
+    Every method runs on the library's callback thread with the library lock held.
+    """
+
+    def __init__(self, call: Optional["Call"] = None) -> None:
+        self.call = call
+
+    def _set_call(self, call: "Call") -> None:
+        self.call = call
+
+    def on_state(self) -> None:
+        """The call's state changed: read it with ``self.call.info()``."""
+
+    def on_media_state(self) -> None:
+        """The call's media changed (active, held, or gone)."""
+
+    def on_dtmf_digit(self, digits: str) -> None:
+        """A DTMF digit arrived (RFC 2833 or SIP INFO)."""
+
+    def on_transfer_request(self, dst: str, code: int) -> int:
+        """The peer asks us to transfer to ``dst``; return the status to answer with
+        (202 accepts; anything else rejects)."""
+        return code
+
+    def on_transfer_status(self, code: int, reason: str, final: int, cont: int) -> int:
+        """Progress of a transfer we started; the return value is ignored (we always
+        keep receiving the notifications)."""
+        return cont
+
+    def on_replace_request(self, code: int, reason: str) -> Tuple[int, str]:
+        """An INVITE with Replaces targets this call; return (code, reason)."""
+        return code, reason
+
+    def on_replaced(self, new_call: "Call") -> None:
+        """This call was replaced by ``new_call``."""
+
+    def on_pager(self, mime_type: str, body: str) -> None:
+        """A MESSAGE arrived inside this call."""
+
+    def on_pager_status(self, body: str, im_id: int, code: int, reason: str) -> None:
+        """Delivery status of a MESSAGE sent with :meth:`Call.send_pager`."""
+
+    def on_typing(self, is_typing: bool) -> None:
+        """The peer started or stopped typing."""
+
+    def on_request(self, method: str, rdata: RxData) -> None:
+        """An in-dialog request pjsua does not handle itself (INFO, OPTIONS, …) arrived;
+        it has been answered with 200. Not in the legacy module."""
+
+
+class Call(_Handle):
+    """A call. Obtained from :meth:`Account.make_call` or ``on_incoming_call``."""
+
+    def __init__(self, lib: "Lib", call_id: int, cb: Optional[CallCallback] = None) -> None:
+        self._lib = lib
+        self._id = call_id
+        self._token = 0
+        self._cb: Optional[CallCallback] = None
+        self._alive = True
+        self._last_info: Optional[CallInfo] = None
+        self._pending: List[Tuple[Any, ...]] = []
+        self._obj_name = f"Call {call_id}"
+        if cb is not None:
+            self.set_callback(cb)
+
+    def __hash__(self) -> int:
+        return hash((self._id, self._token))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Call) and (other._id, other._token) == (self._id, self._token)
+
+    # -- state
+
+    def _check(self, op: str) -> None:
+        # pjsua reuses call ids: the token in the call's user data tells ours apart.
+        token = C.pjffi_ptr_to_int(C.pjsua_call_get_user_data(self._id))
+        if not self._alive or token != self._token:
+            raise Error(op, self, C.PJ_EINVALIDOP, "the call has ended")
+
+    def is_valid(self) -> bool:
+        """True while the call exists in pjsua (until it is disconnected)."""
+        if not self._alive or not self._lib._running():
+            return False
+        try:
+            self._c("call_is_active", lambda: 0)
+        except Error:
+            return False
+        return True
+
+    def set_callback(self, cb: Optional[CallCallback]) -> None:
+        """Route this call's events to ``cb``; events that arrived before it are
+        delivered now, in order."""
+        if cb is not None and not isinstance(cb, CallCallback):
+            raise TypeError("cb must be a CallCallback")
+        self._cb = cb
+        if cb is None:
+            return
+        cb._set_call(self)
+        pending, self._pending = self._pending, []
+        for event in pending:
+            self._lib._deliver(event)
+
+    def info(self) -> CallInfo:
+        """A :class:`CallInfo` snapshot (see its doc for what callbacks see). After the
+        call ended, the last snapshot taken."""
+        snap = self._lib._event_snapshot(self)
+        if snap is not None:
+            return snap
+        if not self._alive:
+            if self._last_info is None:
+                raise Error("call_get_info", self, C.PJ_EINVALIDOP, "the call has ended")
+            return self._last_info
+        ci = ffi.new("pjsua_call_info *")
+        try:
+            self._c("call_get_info", C.pjsua_call_get_info, self._id, ci)
+        except Error:
+            if self._last_info is not None and not self._alive:
+                return self._last_info
+            raise
+        return CallInfo(self._lib, ci)
+
+    # -- signalling
+
+    def answer(self, code: int = 200, reason: str = "", hdr_list: HeaderList = None) -> None:
+        """Send a response to the INVITE: 180 rings, 200 answers, 4xx-6xx rejects."""
+        code = _status(code, 100, 699)
+        keep: list = []
+        md = msg_data(keep, hdr_list)
+        r = new_str(reason, keep, "reason") if reason else ffi.NULL
+        opt = self._lib._call_setting(keep)
+        self._c("call_answer", C.pjsua_call_answer2, self._id, opt, code, r, md)
+
+    def hangup(self, code: int = 603, reason: str = "", hdr_list: HeaderList = None) -> None:
+        """End the call (CANCEL, BYE, or a final response, whichever fits its state)."""
+        code = _status(code, 0, 699)
+        keep: list = []
+        md = msg_data(keep, hdr_list)
+        r = new_str(reason, keep, "reason") if reason else ffi.NULL
+        self._c("call_hangup", C.pjsua_call_hangup, self._id, code, r, md)
+
+    def hold(self, hdr_list: HeaderList = None) -> None:
+        """Put the call on hold (re-INVITE with sendonly media)."""
+        keep: list = []
+        md = msg_data(keep, hdr_list)
+        self._c("call_set_hold", C.pjsua_call_set_hold, self._id, md)
+
+    def unhold(self, hdr_list: HeaderList = None) -> None:
+        """Release hold (re-INVITE with sendrecv media)."""
+        self._reinvite("call_reinvite", C.PJSUA_CALL_UNHOLD, hdr_list)
+
+    def reinvite(self, hdr_list: HeaderList = None) -> None:
+        """Send a re-INVITE with a fresh offer (this also releases hold)."""
+        self._reinvite("call_reinvite", C.PJSUA_CALL_UNHOLD, hdr_list)
+
+    def update(self, hdr_list: HeaderList = None, options: int = 0) -> None:
+        """Send an UPDATE with a fresh offer; ``options`` are PJSUA_CALL_* flags."""
+        keep: list = []
+        md = msg_data(keep, hdr_list)
+        opt = self._lib._call_setting(keep, int(options))
+        self._c("call_update", C.pjsua_call_update2, self._id, opt, md)
+
+    def _reinvite(self, op: str, flag: int, hdr_list: HeaderList) -> None:
+        keep: list = []
+        md = msg_data(keep, hdr_list)
+        opt = self._lib._call_setting(keep, flag)
+        self._c(op, C.pjsua_call_reinvite2, self._id, opt, md)
+
+    def transfer(self, dest_uri: str, hdr_list: HeaderList = None) -> None:
+        """Blind transfer: ask the peer to call ``dest_uri`` (REFER)."""
+        keep: list = []
+        self._lib._require_uri("call_xfer", dest_uri, self)
+        dst = new_str(dest_uri, keep, "dest_uri")
+        md = msg_data(keep, hdr_list)
+        self._c("call_xfer", C.pjsua_call_xfer, self._id, dst, md)
+
+    def transfer_to_call(self, call: "Call", hdr_list: HeaderList = None,
+                         options: int = 0) -> None:
+        """Attended transfer: ask the peer to replace ``call``'s peer (REFER with
+        Replaces)."""
+        if not isinstance(call, Call):
+            raise TypeError("call must be a Call")
+        if not call._alive:
+            raise Error("call_xfer_replaces", call, C.PJ_EINVALIDOP, "the call has ended")
+        keep: list = []
+        md = msg_data(keep, hdr_list)
+        self._c("call_xfer_replaces", C.pjsua_call_xfer_replaces, self._id, call._id,
+                int(options), md)
+
+    def dial_dtmf(self, digits: str) -> None:
+        """Send DTMF digits in the audio stream (RFC 2833)."""
+        if not isinstance(digits, str):
+            raise TypeError("digits must be str")
+        if not _DTMF_DIGITS.match(digits):
+            raise ValueError(f"invalid DTMF digits {digits!r}")
+        keep: list = []
+        d = new_str(digits, keep)
+        self._c("call_dial_dtmf", C.pjsua_call_dial_dtmf, self._id, d)
+
+    def send_request(self, method: str, hdr_list: HeaderList = None,
+                     content_type: Optional[str] = None, body: Optional[Text] = None) -> None:
+        """Send an arbitrary request (INFO, OPTIONS, …) inside the call's dialog."""
+        m = to_bytes(method, "method")
+        if not m or not m.isalpha() or not m.isupper():
+            raise ValueError(f"invalid SIP method {method!r}")
+        if m in (b"INVITE", b"ACK", b"BYE", b"CANCEL", b"PRACK"):
+            raise ValueError(f"{method} is sent by pjsua itself")
+        keep: list = []
+        meth = new_str(m, keep)
+        md = msg_data(keep, hdr_list, content_type, body)
+        self._c("call_send_request", C.pjsua_call_send_request, self._id, meth, md)
+
+    def send_pager(self, text: Text, im_id: int = 0, content_type: str = "text/plain",
+                   hdr_list: HeaderList = None) -> None:
+        """Send a MESSAGE inside the call; its status arrives in ``on_pager_status``."""
+        keep: list = []
+        mime = new_str(content_type, keep, "content_type")
+        content = new_str(text, keep, "text")
+        md = msg_data(keep, hdr_list)
+        self._c("call_send_im", C.pjsua_call_send_im, self._id, mime, content, md,
+                C.pjffi_int_to_ptr(int(im_id)))
+
+    def send_typing_ind(self, is_typing: bool = True, hdr_list: HeaderList = None) -> None:
+        """Tell the peer we started or stopped typing."""
+        keep: list = []
+        md = msg_data(keep, hdr_list)
+        self._c("call_send_typing_ind", C.pjsua_call_send_typing_ind, self._id,
+                bool(is_typing), md)
+
+    def dump_status(self, with_media: bool = True, indent: str = "", max_len: int = 1024) -> str:
+        """pjsua's text dump of the call (and its media statistics)."""
+        max_len = max(64, int(max_len))
+        buf = ffi.new("char[]", max_len)
+        ind = ffi.new("char[]", to_bytes(indent, "indent"))
+        self._c("call_dump", C.pjsua_call_dump, self._id, bool(with_media), buf, max_len, ind)
+        return ffi.string(buf).decode("utf-8", "replace")
+
+
+def _status(code: Any, low: int, high: int) -> int:
+    if isinstance(code, bool) or not isinstance(code, int):
+        raise TypeError("a SIP status code must be an int")
+    if not (code == 0 or low <= code <= high):
+        raise ValueError(f"SIP status code {code} is out of range")
+    return code

@@ -1,0 +1,743 @@
+"""The library singleton: life cycle, the callback thread, and the library lock.
+
+How events reach Python
+-----------------------
+pjsua calls our C shims (``_csrc/helpers.c``) from whichever thread produced the event:
+its own polling thread for network input, the conference clock thread for DTMF, and the
+*caller's* thread for events raised inside an API call (``make_call`` reports CALLING
+before it returns). Each shim passes one flat event to :func:`_on_c_event`, which runs
+on that thread, still inside pjsua and possibly holding pjsua's internal locks. It
+therefore never waits for the library lock: it copies what the event needs — including
+a snapshot of the call or account as it is *now* — into a tuple and puts it on a queue.
+
+The callback thread (``start(with_thread=True)``), or the application itself through
+``handle_events()``, takes events off that queue and calls the user's callbacks with the
+library lock held, outside every pjsua lock. A callback may call back into the library
+(answer in ``on_incoming_call``, hang up in ``on_state``, even ``destroy()``) without
+deadlock, and another thread may hold the lock (``auto_lock()``) while it calls pjsua.
+Inside a callback, ``call.info()`` / ``account.info()`` return the event's snapshot, so
+a callback never sees a later state than the one it reports.
+
+Three events need an answer before pjsua can go on: a transfer request (REFER), an
+INVITE with Replaces, and an incoming SUBSCRIBE. Their callbacks run at once on the
+thread that raised them. They try to take the library lock for a short while and, if
+another thread holds it (possibly waiting for a pjsua lock that this thread holds), run
+without it rather than deadlock; the event is logged at debug level when that happens.
+
+Events for a call whose callback is not set yet are kept and delivered, in order, by
+``Call.set_callback``. An exception raised by a callback is logged with its traceback
+and the callback thread goes on.
+
+Destroy
+-------
+Every API call passes a gate that counts calls in flight. ``destroy()`` closes the gate
+(later calls raise :class:`Error`), waits for calls in flight, stops the callback
+thread, and only then calls ``pjsua_destroy``. It may be called from a callback.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import queue
+import sys
+import threading
+import traceback
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from . import _binding
+from ._binding import C, ffi, from_str, from_str_bytes, to_bytes
+from .account import Account, AccountCallback, AccountInfo
+from .call import Call, CallInfo, RxData
+from .config import (
+    AccountConfig,
+    LogConfig,
+    MediaConfig,
+    TransportConfig,
+    UAConfig,
+    fill_acc_config,
+    fill_log_config,
+    fill_media_config,
+    fill_transport_config,
+    fill_ua_config,
+)
+from .constants import TransportType
+from .errors import Error
+from .media import _MediaMixin
+from .transport import Transport
+
+__all__ = ["Lib"]
+
+log = logging.getLogger("pjsua_ffi")
+log.addHandler(logging.NullHandler())  # the application decides where lines go
+pjsip_log = logging.getLogger("pjsua_ffi.pjsip")
+
+_PJ_TO_LOGGING = {0: logging.CRITICAL, 1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO}
+
+# Library states.
+_CREATED, _INITIALIZED, _STARTED, _CLOSING, _DESTROYED = range(5)
+_STOP = object()
+_SYNC_LOCK_WAIT = 0.5  # seconds a callback that needs an answer waits for the lock
+_MAX_PENDING = 256     # events kept for a call without a callback
+
+
+class _LibLock:
+    """Holds the library lock from creation until ``release()``, ``del``, or the end
+    of a ``with`` block (the legacy idiom is ``lck = lib.auto_lock(); ...; del lck``)."""
+
+    def __init__(self, lock: "threading.RLock") -> None:
+        self._lock: Optional[threading.RLock] = lock
+        lock.acquire()
+
+    def release(self) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
+
+    def __enter__(self) -> "_LibLock":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    def __del__(self) -> None:
+        try:
+            self.release()
+        except RuntimeError:  # released from another thread: nothing left to do
+            pass
+
+
+class Lib(_MediaMixin):
+    """The pjsua library. One instance per process at a time."""
+
+    _instance: Optional["Lib"] = None
+    _instance_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        with Lib._instance_lock:
+            if Lib._instance is not None:
+                raise Error("Lib", None, C.PJ_EINVALIDOP,
+                            "a Lib already exists: use Lib.instance() or destroy() it first")
+            Lib._instance = self
+        self._obj_name = "Lib"
+        self._lock = threading.RLock()
+        self._gate = threading.Condition(threading.Lock())
+        self._in_flight = 0
+        self._state = _CREATED
+        self._events: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        self._thread: Optional[threading.Thread] = None
+        self._has_thread = False
+        self._quit = False
+        self._tls = threading.local()
+        self._accounts: Dict[int, Account] = {}
+        self._calls: Dict[int, Call] = {}
+        self._next_token = 1
+        self._transports: Dict[int, Transport] = {}
+        self._log_cfg: Optional[LogConfig] = None  # until init(): Python logging only
+        self._txt_cnt = 0
+        _events.lib = self
+        C.pjffi_enable_log(1)
+        C.pjffi_install_early_log(4)
+        status = C.pjsua_create()
+        if status != 0:
+            with Lib._instance_lock:
+                Lib._instance = None
+            _events.lib = None
+            raise Error("pjsua_create", self, status)
+        atexit.register(self._atexit)
+
+    # ------------------------------------------------------------------ life cycle
+
+    @staticmethod
+    def instance() -> Optional["Lib"]:
+        """The current library object, or None."""
+        return Lib._instance
+
+    def init(self, ua_cfg: Optional[UAConfig] = None, log_cfg: Optional[LogConfig] = None,
+             media_cfg: Optional[MediaConfig] = None) -> None:
+        """Initialise pjsua with these settings (defaults where None)."""
+        if self._state != _CREATED:
+            raise Error("init", self, C.PJ_EINVALIDOP,
+                        "init() may be called once, right after Lib()")
+        ua_cfg = ua_cfg or UAConfig()
+        log_cfg = log_cfg or LogConfig()
+        media_cfg = media_cfg or MediaConfig()
+        for obj, kind in ((ua_cfg, UAConfig), (log_cfg, LogConfig), (media_cfg, MediaConfig)):
+            if not isinstance(obj, kind):
+                raise TypeError(f"expected {kind.__name__}, got {type(obj).__name__}")
+        keep: list = []
+        ua = ffi.new("pjsua_config *")
+        lg = ffi.new("pjsua_logging_config *")
+        md = ffi.new("pjsua_media_config *")
+        fill_ua_config(ua, ua_cfg, keep)
+        fill_log_config(lg, log_cfg, keep)
+        fill_media_config(md, media_cfg, int(ua_cfg.max_calls), keep)
+        C.pjffi_install_callbacks(ua, lg)
+        self._log_cfg = log_cfg
+        self._txt_cnt = 1 if getattr(ua_cfg, "text_streams", False) else 0
+        C.pjffi_set_txt_cnt(self._txt_cnt)
+        _raise_fd_limit(int(ua_cfg.max_calls))
+        C.pjffi_enable_log(1)
+        C.pjffi_quiet_audio_backends()
+        C.pjffi_enable_events(1)
+        C.pjffi_thread_register(b"python")
+        status = C.pjsua_init(ua, lg, md)
+        if status != 0:
+            raise Error("init", self, status)
+        with self._gate:
+            self._state = _INITIALIZED
+
+    def start(self, with_thread: bool = True) -> None:
+        """Start pjsua. With ``with_thread`` a thread delivers callbacks; without it the
+        application calls :meth:`handle_events` regularly."""
+        if self._state != _INITIALIZED:
+            raise Error("start", self, C.PJ_EINVALIDOP, "call init() before start(), once")
+        self._enter("start", self)
+        try:
+            status = C.pjsua_start()
+        finally:
+            self._leave()
+        if status != 0:
+            raise Error("start", self, status)
+        with self._gate:
+            self._state = _STARTED
+        self._has_thread = bool(with_thread)
+        if with_thread:
+            self._thread = threading.Thread(target=self._callback_loop,
+                                            name="pjsua-callbacks", daemon=True)
+            self._thread.start()
+
+    def destroy(self) -> None:
+        """Shut pjsua down: calls are hung up, every object becomes unusable, and a new
+        :class:`Lib` may be created afterwards. Safe to call from a callback."""
+        with self._gate:
+            if self._state in (_CLOSING, _DESTROYED):
+                return
+            self._state = _CLOSING
+        if getattr(self._tls, "sync", False):
+            # Inside a callback that pjsua is waiting on: finish on another thread.
+            threading.Thread(target=self._finish_destroy, name="pjsua-destroy").start()
+            return
+        self._finish_destroy()
+
+    def _finish_destroy(self) -> None:
+        with self._gate:
+            if not self._gate.wait_for(lambda: self._in_flight == 0, timeout=10.0):
+                log.warning("destroy(): %d calls into pjsua still running", self._in_flight)
+        me = threading.current_thread()
+        if self._thread is not None and self._thread is not me:
+            self._events.put(_STOP)
+            self._thread.join(timeout=10.0)
+        self._quit = True
+        C.pjffi_thread_register(b"python")
+        C.pjffi_enable_events(0)
+        C.pjsua_destroy()
+        C.pjffi_enable_log(0)
+        for call in list(self._calls.values()):
+            call._alive = False
+        self._calls.clear()
+        for acc in self._accounts.values():
+            acc._deleted = True
+            for buddy in acc._buddies.values():
+                buddy._deleted = True
+        self._accounts.clear()
+        for tp in self._transports.values():
+            tp._closed = True
+        self._drain_logs()
+        with self._gate:
+            self._state = _DESTROYED
+        with Lib._instance_lock:
+            if Lib._instance is self:
+                Lib._instance = None
+        if _events.lib is self:
+            _events.lib = None
+
+    def _atexit(self) -> None:
+        if self._state not in (_CLOSING, _DESTROYED):
+            try:
+                self.destroy()
+            except Exception:  # noqa: BLE001  (never fail interpreter exit)
+                log.exception("destroy() at exit failed")
+
+    def _running(self) -> bool:
+        return self._state in (_INITIALIZED, _STARTED)
+
+    # ------------------------------------------------------------------ the gate
+
+    def _enter(self, op: str, obj: Any) -> None:
+        with self._gate:
+            if self._state not in (_INITIALIZED, _STARTED):
+                raise Error(op, obj, C.PJ_EINVALIDOP, _state_text(self._state))
+            self._in_flight += 1
+        C.pjffi_thread_register(b"python")
+
+    def _leave(self) -> None:
+        with self._gate:
+            self._in_flight -= 1
+            if self._in_flight == 0 and self._state == _CLOSING:
+                self._gate.notify_all()
+
+    def _call(self, op: str, fn: Callable[..., int], *args: Any) -> None:
+        self._enter(op, self)
+        try:
+            status = fn(*args)
+        finally:
+            self._leave()
+        if status != 0:
+            raise Error(op, self, status)
+
+    # ------------------------------------------------------------------ events
+
+    def handle_events(self, timeout: int = 50) -> int:
+        """Deliver pending callbacks on this thread, waiting up to ``timeout`` ms for
+        the first one. Returns how many were delivered."""
+        if self._state not in (_INITIALIZED, _STARTED):
+            return 0
+        n = 0
+        try:
+            item = self._events.get(timeout=max(0, int(timeout)) / 1000.0)
+        except queue.Empty:
+            return 0
+        while item is not None:
+            if item is _STOP:
+                self._events.put(_STOP)
+                break
+            self._deliver(item)
+            n += 1
+            try:
+                item = self._events.get_nowait()
+            except queue.Empty:
+                item = None
+        return n
+
+    def _callback_loop(self) -> None:
+        get = self._events.get
+        while True:
+            item = get()
+            if item is _STOP or self._state == _DESTROYED:
+                break
+            self._deliver(item)
+            if self._quit:
+                break
+
+    def _deliver(self, item: Tuple[Any, ...]) -> None:
+        """Run one queued event under the library lock, with its snapshot visible."""
+        fn, target, snapshot = item[0], item[1], item[2]
+        with self._lock:
+            tls = self._tls
+            prev = getattr(tls, "snap", None)
+            tls.snap = (target, snapshot) if snapshot is not None else None
+            try:
+                fn(*item[1:])
+            except Exception:  # noqa: BLE001  (a user callback must not kill this thread)
+                log.error("exception in a pjsua_ffi callback:\n%s", traceback.format_exc())
+            finally:
+                tls.snap = prev
+
+    def _event_snapshot(self, obj: Any) -> Any:
+        snap = getattr(self._tls, "snap", None)
+        if snap is not None and snap[0] is obj:
+            return snap[1]
+        return None
+
+    def _run_sync(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a callback whose answer pjsua waits for, on this thread (see module doc)."""
+        got = self._lock.acquire(timeout=_SYNC_LOCK_WAIT)
+        if not got:
+            log.debug("library lock busy: running %s without it", getattr(fn, "__name__", fn))
+        tls = self._tls
+        tls.sync = True
+        try:
+            return fn(*args)
+        except Exception:  # noqa: BLE001
+            log.error("exception in a pjsua_ffi callback:\n%s", traceback.format_exc())
+            return None
+        finally:
+            tls.sync = False
+            if got:
+                self._lock.release()
+
+    def _post(self, item: Tuple[Any, ...]) -> None:
+        self._events.put(item)
+
+    def _drain_logs(self) -> None:
+        """Deliver log lines that were queued after the callback thread stopped."""
+        while True:
+            try:
+                item = self._events.get_nowait()
+            except queue.Empty:
+                return
+            if item is not _STOP and item[0] is _deliver_log:
+                self._deliver(item)
+
+    # ------------------------------------------------------------------ registries
+
+    def _register_call(self, call: Call) -> int:
+        token = self._next_token
+        self._next_token += 1
+        call._token = token
+        self._calls[token] = call
+        return token
+
+    def _unregister_call(self, call: Call) -> None:
+        self._calls.pop(call._token, None)
+
+    def _forget_account(self, acc: Account) -> None:
+        if self._accounts.get(acc._id) is acc:
+            del self._accounts[acc._id]
+
+    def _call_setting(self, keep: list, flag: int = 0) -> Any:
+        opt = ffi.new("pjsua_call_setting *")
+        keep.append(opt)
+        C.pjffi_call_setting_default(opt)
+        opt.flag = flag
+        return opt
+
+    def _require_uri(self, op: str, uri: Any, obj: Any) -> None:
+        if not isinstance(uri, str):
+            raise TypeError(f"a SIP URI must be str, not {type(uri).__name__}")
+        if self.verify_sip_url(uri) != 0:
+            raise Error(op, obj, C.PJ_EINVAL, f"invalid SIP URI {uri!r}")
+
+    # ------------------------------------------------------------------ utilities
+
+    def auto_lock(self) -> _LibLock:
+        """Hold the library lock (no callback runs meanwhile) until the returned object
+        is released, deleted, or its ``with`` block ends."""
+        return _LibLock(self._lock)
+
+    def thread_register(self, name: str) -> None:
+        """Register the calling thread with pjlib (done automatically on every call)."""
+        self._enter("thread_register", self)
+        try:
+            C.pjffi_thread_register(to_bytes(name, "name")[:31])
+        finally:
+            self._leave()
+
+    def verify_sip_url(self, sip_url: str) -> int:
+        """0 if ``sip_url`` is a valid SIP URI, else an error status."""
+        if not isinstance(sip_url, str):
+            raise TypeError("sip_url must be str")
+        data = sip_url.encode("utf-8")
+        if len(data) > 2000 or "\x00" in sip_url:
+            return C.PJ_EINVAL
+        self._enter("verify_sip_url", self)
+        try:
+            return int(C.pjffi_verify_url(data))
+        finally:
+            self._leave()
+
+    @staticmethod
+    def strerror(err: int) -> str:
+        """pjsua's text for a status code."""
+        return _binding.strerror(err)
+
+    # ------------------------------------------------------------------ transports
+
+    def create_transport(self, type: int, cfg: Optional[TransportConfig] = None) -> Transport:  # noqa: A002
+        """Create a SIP transport of ``type`` (a :class:`TransportType`)."""
+        if isinstance(type, bool) or not isinstance(type, int):
+            raise TypeError("type must be a TransportType")
+        try:
+            TransportType(type)
+        except ValueError:
+            raise Error("transport_create", self, C.PJ_EINVAL,
+                        f"unknown transport type {type}") from None
+        if cfg is not None and not isinstance(cfg, TransportConfig):
+            raise TypeError("cfg must be a TransportConfig")
+        keep: list = []
+        c = ffi.new("pjsua_transport_config *")
+        fill_transport_config(c, cfg, keep)
+        p_id = ffi.new("int *")
+        self._call("transport_create", C.pjsua_transport_create, int(type), c, p_id)
+        tp = Transport(self, p_id[0])
+        self._transports[tp._id] = tp
+        return tp
+
+    # ------------------------------------------------------------------ accounts
+
+    def create_account(self, acc_config: AccountConfig, set_default: bool = True,
+                       cb: Optional[AccountCallback] = None) -> Account:
+        """Add an account (registering it if ``reg_uri`` is set)."""
+        keep: list = []
+        c = ffi.new("pjsua_acc_config *")
+        fill_acc_config(c, acc_config, keep)
+        if cb is not None and not isinstance(cb, AccountCallback):
+            raise TypeError("cb must be an AccountCallback")
+        p_id = ffi.new("int *")
+        # Hold the lock so no event for the account is delivered before it is known.
+        with self._lock:
+            self._call("acc_add", C.pjsua_acc_add, c, bool(set_default), p_id)
+            acc = Account(self, p_id[0], cb)
+            self._accounts[acc._id] = acc
+        return acc
+
+    def create_account_for_transport(self, transport: Transport, set_default: bool = True,
+                                     cb: Optional[AccountCallback] = None) -> Account:
+        """Add a local account (sip:address:port) for ``transport``; no registration."""
+        if not isinstance(transport, Transport):
+            raise TypeError("transport must be a Transport")
+        if cb is not None and not isinstance(cb, AccountCallback):
+            raise TypeError("cb must be an AccountCallback")
+        if transport._closed:
+            raise Error("acc_add_local", transport, C.PJ_EINVALIDOP, "transport is closed")
+        p_id = ffi.new("int *")
+        with self._lock:
+            self._call("acc_add_local", C.pjsua_acc_add_local, transport._id,
+                       bool(set_default), p_id)
+            acc = Account(self, p_id[0], cb)
+            self._accounts[acc._id] = acc
+        return acc
+
+    def modify_account(self, acc_id: int, acc_config: AccountConfig) -> None:
+        """Change an account's settings (``acc_id`` may also be the Account)."""
+        if isinstance(acc_id, Account):
+            acc_id = acc_id._id
+        if isinstance(acc_id, bool) or not isinstance(acc_id, int):
+            raise TypeError("acc_id must be an int or an Account")
+        if acc_id not in self._accounts:
+            raise Error("acc_modify", self, C.PJ_EINVAL, f"no account {acc_id}")
+        keep: list = []
+        c = ffi.new("pjsua_acc_config *")
+        fill_acc_config(c, acc_config, keep)
+        self._call("acc_modify", C.pjsua_acc_modify, acc_id, c)
+
+    def hangup_all(self) -> None:
+        """Hang up every call."""
+        self._enter("call_hangup_all", self)
+        try:
+            C.pjsua_call_hangup_all()
+        finally:
+            self._leave()
+
+
+def _state_text(state: int) -> str:
+    return {
+        _CREATED: "the library is not initialised (call init() and start())",
+        _CLOSING: "the library is being destroyed",
+        _DESTROYED: "the library has been destroyed",
+    }.get(state, "the library is not running")
+
+
+def _raise_fd_limit(max_calls: int) -> None:
+    """Each call with audio uses two sockets: make sure the process may open them."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover  (not POSIX)
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max(1024, max_calls * 4 + 256)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        new = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+        except (ValueError, OSError):
+            pass
+
+
+# ---------------------------------------------------------------------- C → Python
+
+
+def _deliver_log(level: int, text: str, snapshot: None = None) -> None:
+    lib = _events.lib
+    cfg = lib._log_cfg if lib is not None else None
+    cb = cfg.callback if cfg is not None else None
+    if cb is not None:
+        cb(level, text, len(text))
+
+
+class _Events:
+    """Where C events land (see the module docstring); ``lib`` is the live library."""
+
+    lib: Optional[Lib] = None
+
+
+_events = _Events()
+
+
+@ffi.def_extern()
+def pjffi_py_log(level: int, data: Any, length: int) -> None:
+    try:
+        text = ffi.unpack(data, length).decode("utf-8", "replace")
+        lib = _events.lib
+        line = text.rstrip("\r\n")
+        pjsip_log.log(_PJ_TO_LOGGING.get(level, logging.DEBUG), "%s", line)
+        if lib is None:
+            return
+        cfg = lib._log_cfg
+        if cfg is None or level > cfg.console_level:
+            return
+        if cfg.callback is not None:
+            lib._post((_deliver_log, level, text, None))
+        else:
+            try:
+                sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            except Exception:  # noqa: BLE001  (stdout closed at exit)
+                pass
+    except BaseException:  # noqa: BLE001  (never raise into C)
+        pass
+
+
+@ffi.def_extern()
+def pjffi_py_event(ev: Any) -> None:
+    lib = _events.lib
+    if lib is None:
+        return
+    try:
+        handler = _HANDLERS.get(ev.kind)
+        if handler is not None:
+            handler(lib, ev)
+    except BaseException:  # noqa: BLE001  (never raise into C)
+        try:
+            log.error("error while handling a pjsua event:\n%s", traceback.format_exc())
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _call_for(lib: Lib, ev: Any) -> Optional[Call]:
+    token = int(C.pjffi_ptr_to_int(ev.user_data))
+    return lib._calls.get(token) if token else None
+
+
+def _dispatch_call(call: Call, snapshot: Any, method: str, *args: Any) -> Any:
+    """Deliver a call event, or keep it until the call has a callback."""
+    cb = call._cb
+    if cb is None:
+        if len(call._pending) < _MAX_PENDING:
+            call._pending.append((_dispatch_call, call, snapshot, method, *args))
+        return None
+    return getattr(cb, method)(*args)
+
+
+def _ev_call_state(lib: Lib, ev: Any) -> None:
+    call = _call_for(lib, ev)
+    if call is None or ev.call_info == ffi.NULL:
+        return
+    info = CallInfo(lib, ev.call_info)
+    call._last_info = info
+    if call._id < 0:  # events raised inside make_call(), before it returned the id
+        call._id = int(ev.call_id)
+        call._obj_name = f"Call {call._id}"
+    if info.state == 6:  # DISCONNECTED: the id may be reused from now on
+        call._alive = False
+        lib._calls.pop(call._token, None)
+    lib._post((_dispatch_call, call, info, "on_state"))
+
+
+def _ev_media_state(lib: Lib, ev: Any) -> None:
+    call = _call_for(lib, ev)
+    if call is None or ev.call_info == ffi.NULL:
+        return
+    info = CallInfo(lib, ev.call_info)
+    call._last_info = info
+    lib._post((_dispatch_call, call, info, "on_media_state"))
+
+
+def _ev_incoming_call(lib: Lib, ev: Any) -> None:
+    acc = lib._accounts.get(ev.acc_id)
+    call = Call(lib, ev.call_id)
+    token = lib._register_call(call)
+    C.pjsua_call_set_user_data(ev.call_id, C.pjffi_int_to_ptr(token))
+    info = CallInfo(lib, ev.call_info) if ev.call_info != ffi.NULL else None
+    call._last_info = info
+    rdata = RxData(from_str(ev.s[5]), from_str(ev.s[4]))
+    lib._post((_deliver_incoming_call, call, info, acc, rdata))
+
+
+def _deliver_incoming_call(call: Call, snapshot: Any, acc: Optional[Account],
+                           rdata: RxData) -> None:
+    if acc is None or acc._deleted:
+        call.hangup(480)
+        return
+    acc._cb.on_incoming_call2(call, rdata)
+
+
+def _ev_dtmf(lib: Lib, ev: Any) -> None:
+    call = _call_for(lib, ev)
+    if call is not None:
+        lib._post((_dispatch_call, call, None, "on_dtmf_digit", chr(ev.code)))
+
+
+def _ev_transfer_request(lib: Lib, ev: Any) -> None:
+    call = _call_for(lib, ev)
+    if call is None or call._cb is None:
+        return
+    code = lib._run_sync(call._cb.on_transfer_request, from_str(ev.s[0]), int(ev.code))
+    if isinstance(code, int) and not isinstance(code, bool) and 100 <= code <= 699:
+        ev.out_code = code
+
+
+def _ev_transfer_status(lib: Lib, ev: Any) -> None:
+    call = _call_for(lib, ev)
+    if call is not None:
+        lib._post((_dispatch_call, call, None, "on_transfer_status", int(ev.code),
+                   from_str(ev.s[0]), int(ev.flag), 1))
+
+
+def _ev_replace_request(lib: Lib, ev: Any) -> None:
+    call = _call_for(lib, ev)
+    if call is None or call._cb is None:
+        return
+    res = lib._run_sync(call._cb.on_replace_request, int(ev.code), from_str(ev.s[0]))
+    if isinstance(res, tuple) and len(res) == 2:
+        code, reason = res
+        if isinstance(code, int) and 100 <= code <= 699:
+            ev.out_code = code
+        if isinstance(reason, str) and reason:
+            ev.out_reason = reason.encode("utf-8")[:255]
+
+
+def _ev_call_replaced(lib: Lib, ev: Any) -> None:
+    old = _call_for(lib, ev)
+    if old is None:
+        return
+    token = int(C.pjffi_ptr_to_int(C.pjsua_call_get_user_data(ev.other_id)))
+    new = lib._calls.get(token) if token else None
+    if new is None:
+        new = Call(lib, ev.other_id)
+        token = lib._register_call(new)
+        C.pjsua_call_set_user_data(ev.other_id, C.pjffi_int_to_ptr(token))
+    lib._post((_dispatch_call, old, None, "on_replaced", new))
+
+
+def _ev_call_request(lib: Lib, ev: Any) -> None:
+    call = _call_for(lib, ev)
+    if call is not None:
+        rdata = RxData(from_str(ev.s[5]))
+        lib._post((_dispatch_call, call, None, "on_request", from_str(ev.s[0]), rdata))
+
+
+def _ev_reg_state(lib: Lib, ev: Any) -> None:
+    acc = lib._accounts.get(ev.acc_id)
+    if acc is None:
+        return
+    info = AccountInfo(ev.acc_info) if ev.acc_info != ffi.NULL else None
+    lib._post((_deliver_reg_state, acc, info))
+
+
+def _deliver_reg_state(acc: Account, snapshot: Any) -> None:
+    if not acc._deleted:
+        acc._cb.on_reg_state()
+
+
+def _body_text(s: Any) -> str:
+    return from_str_bytes(s).decode("utf-8", "replace")
+
+
+_HANDLERS: Dict[int, Callable[[Lib, Any], None]] = {
+    C.PJFFI_EV_CALL_STATE: _ev_call_state,
+    C.PJFFI_EV_CALL_MEDIA_STATE: _ev_media_state,
+    C.PJFFI_EV_INCOMING_CALL: _ev_incoming_call,
+    C.PJFFI_EV_DTMF: _ev_dtmf,
+    C.PJFFI_EV_TRANSFER_REQUEST: _ev_transfer_request,
+    C.PJFFI_EV_TRANSFER_STATUS: _ev_transfer_status,
+    C.PJFFI_EV_REPLACE_REQUEST: _ev_replace_request,
+    C.PJFFI_EV_CALL_REPLACED: _ev_call_replaced,
+    C.PJFFI_EV_CALL_REQUEST: _ev_call_request,
+    C.PJFFI_EV_REG_STATE: _ev_reg_state,
+}
+
+
+def register_handler(kind: int, handler: Callable[[Lib, Any], None]) -> None:
+    """Let another facade module (IM, presence) take an event kind."""
+    _HANDLERS[kind] = handler

@@ -1,0 +1,77 @@
+"""SIP transports (UDP, TCP, TLS; IPv4 and IPv6)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._binding import PJ_ENOTSUP, C, ffi, from_str
+from ._object import _Handle
+from .constants import TransportFlag
+from .errors import Error
+
+if TYPE_CHECKING:
+    from .lib import Lib
+
+__all__ = ["Transport", "TransportInfo"]
+
+
+class TransportInfo:
+    """A snapshot of a transport: kind, flags, and the address it advertises."""
+
+    def __init__(self, ti: Any = None) -> None:
+        self.type = ""
+        self.description = ""
+        self.is_reliable = False
+        self.is_secure = False
+        self.is_datagram = False
+        self.host = ""
+        self.port = 0
+        self.ref_cnt = 0
+        if ti is None:
+            return
+        self.type = from_str(ti.type_name)
+        self.description = from_str(ti.info)
+        self.is_reliable = bool(ti.flag & TransportFlag.RELIABLE)
+        self.is_secure = bool(ti.flag & TransportFlag.SECURE)
+        self.is_datagram = bool(ti.flag & TransportFlag.DATAGRAM)
+        n = ffi.new("long *")
+        host = C.pjffi_transport_host(ti, n)
+        self.host = ffi.unpack(host, n[0]).decode("utf-8", "replace") if host else ""
+        self.port = C.pjffi_transport_port(ti)
+        self.ref_cnt = int(ti.usage_count)
+
+    def __repr__(self) -> str:
+        return f"<TransportInfo {self.type} {self.host}:{self.port}>"
+
+
+class Transport(_Handle):
+    """A SIP transport created by :meth:`Lib.create_transport`."""
+
+    def __init__(self, lib: "Lib", id: int) -> None:  # noqa: A002  (legacy name)
+        self._lib = lib
+        self._id = id
+        self._closed = False
+        self._obj_name = f"Transport {id}"
+
+    def _check(self, op: str) -> None:
+        if self._closed:
+            raise Error(op, self, C.PJ_EINVALIDOP, "transport is closed")
+
+    def info(self) -> TransportInfo:
+        """Kind, flags and advertised address of this transport."""
+        ti = ffi.new("pjsua_transport_info *")
+        self._c("transport_get_info", C.pjsua_transport_get_info, self._id, ti)
+        return TransportInfo(ti)
+
+    def enable(self) -> None:
+        """Not supported by pjsua (its enable/disable call is unimplemented): raises."""
+        raise Error("transport_set_enable", self, PJ_ENOTSUP)
+
+    def disable(self) -> None:
+        """Not supported by pjsua (its enable/disable call is unimplemented): raises."""
+        raise Error("transport_set_enable", self, PJ_ENOTSUP)
+
+    def close(self, force: bool = False) -> None:
+        """Close the transport; it cannot be used afterwards."""
+        self._c("transport_close", C.pjsua_transport_close, self._id, bool(force))
+        self._closed = True
