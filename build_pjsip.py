@@ -53,6 +53,11 @@ CDEF_ORDER = [
     "callbacks.h",
 ]
 
+# Our C sources, compiled into the extension in this order after pjsua.h.
+CSRC_ORDER = [
+    "helpers.c",
+]
+
 # Headers that configure looks for, and the Debian package that provides each one.
 SYSTEM_DEPS = {
     "srtp2/srtp.h": "libsrtp2-dev",
@@ -314,7 +319,7 @@ def make_ffibuilder():
     ffi.cdef(cdef_text())
     ffi.set_source(
         "pjsua_ffi._pjsua",
-        (CSRC_DIR / "helpers.c").read_text(),
+        "\n".join((CSRC_DIR / name).read_text() for name in CSRC_ORDER),
         include_dirs=include_dirs + [str(CSRC_DIR)],
         extra_compile_args=[*defines, "-DNDEBUG", "-O2", "-Wno-unused-function"],
         extra_link_args=ldflags,
