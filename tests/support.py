@@ -1,0 +1,306 @@
+"""Helpers for tests: run a scenario in a fresh Python process (pjsua is a per-process
+singleton, and a crash must fail one test, not the run), and build a library bound to
+loopback inside that process.
+
+A scenario is Python source. It imports ``tests.support`` for the ``ua_*`` helpers,
+and reports with ``report(**values)``, which prints one JSON line that the test reads
+back from ``run_scenario``'s result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = "127.0.0.1"
+_REPORT = "@@REPORT@@ "
+
+
+# ---------------------------------------------------------------- test-process side
+
+
+def scenario_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONFAULTHANDLER"] = "1"
+    if extra:
+        env.update(extra)
+    return env
+
+
+class ScenarioFailed(AssertionError):
+    pass
+
+
+def run_scenario(source: str, *args: str, timeout: float = 60.0,
+                 env: Optional[Dict[str, str]] = None, expect_rc: int = 0) -> Dict[str, Any]:
+    """Run ``source`` in a new interpreter; return what it reported.
+
+    The process must exit with ``expect_rc`` within ``timeout`` seconds; otherwise the
+    assertion shows its output (a crash shows as a negative return code).
+    """
+    code = textwrap.dedent(source)
+    try:
+        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
+                              text=True, timeout=timeout, env=scenario_env(env), cwd=str(ROOT))
+    except subprocess.TimeoutExpired as exc:
+        out = (exc.stdout or b"")
+        err = (exc.stderr or b"")
+        raise ScenarioFailed(f"scenario timed out after {timeout} s\n--- stdout\n"
+                             f"{_text(out)[-4000:]}\n--- stderr\n{_text(err)[-4000:]}") from None
+    if proc.returncode != expect_rc:
+        raise ScenarioFailed(f"scenario exited {proc.returncode} (expected {expect_rc})\n"
+                             f"--- stdout\n{proc.stdout[-4000:]}\n"
+                             f"--- stderr\n{proc.stderr[-6000:]}")
+    result: Dict[str, Any] = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith(_REPORT):
+            result.update(json.loads(line[len(_REPORT):]))
+    result["_stdout"] = proc.stdout
+    result["_stderr"] = proc.stderr
+    return result
+
+
+def _text(data: Any) -> str:
+    return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+
+
+def start_scenario(source: str, *args: str,
+                   env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
+    """Start ``source`` in the background (a peer process); the caller stops it."""
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(source), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=scenario_env(env), cwd=str(ROOT))
+
+
+def free_port(kind: int = socket.SOCK_DGRAM) -> int:
+    """A port free for both UDP and TCP on loopback right now."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, kind) as s:
+            s.bind((LOOPBACK, 0))
+            port = s.getsockname()[1]
+        other = socket.SOCK_STREAM if kind == socket.SOCK_DGRAM else socket.SOCK_DGRAM
+        try:
+            with socket.socket(socket.AF_INET, other) as s2:
+                s2.bind((LOOPBACK, port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port")
+
+
+# ---------------------------------------------------------------- scenario side
+
+
+def report(**values: Any) -> None:
+    """Send values back to the test (one JSON line on stdout)."""
+    print(_REPORT + json.dumps(values, default=str), flush=True)
+
+
+def ua_lib(max_calls: int = 16, log_level: int = 1, with_thread: bool = True,
+           transports: tuple = ("udp",), port: int = 0, **media: Any) -> tuple:
+    """A started Lib with a null sound device and transports on 127.0.0.1.
+
+    Returns ``(lib, [transport, ...])``. Media settings may be given as keywords
+    (``clock_rate=8000``); ICE is off, since its candidates would name other addresses.
+    """
+    import pjsua_ffi as pj
+
+    lib = pj.Lib()
+    ua = pj.UAConfig()
+    ua.max_calls = max_calls
+    mc = pj.MediaConfig()
+    mc.enable_ice = False
+    mc.no_vad = True
+    for key, value in media.items():
+        setattr(mc, key, value)
+    lib.init(ua, pj.LogConfig(level=log_level, console_level=log_level), mc)
+    lib.set_null_snd_dev()
+    kinds = {"udp": pj.TransportType.UDP, "tcp": pj.TransportType.TCP}
+    tps = []
+    for i, kind in enumerate(transports):
+        cfg = pj.TransportConfig(port if (port and i == 0) else 0, LOOPBACK, LOOPBACK)
+        tps.append(lib.create_transport(kinds[kind], cfg))
+    lib.start(with_thread=with_thread)
+    return lib, tps
+
+
+def ua_account(lib: Any, transport: Any, user: str = "", cb: Any = None,
+               set_default: bool = True) -> Any:
+    """A local account on ``transport`` (no registrar), media bound to 127.0.0.1."""
+    import pjsua_ffi as pj
+
+    info = transport.info()
+    cfg = pj.AccountConfig()
+    host = f"{info.host}:{info.port}"
+    cfg.id = f"sip:{user}@{host}" if user else f"sip:{host}"
+    if info.type.upper().startswith("TCP"):
+        cfg.id += ";transport=tcp"
+    cfg.transport_id = transport._id
+    cfg.rtp_transport_cfg = pj.TransportConfig(0, LOOPBACK, LOOPBACK)
+    return lib.create_account(cfg, set_default=set_default, cb=cb)
+
+
+def uri_of(transport: Any, user: str = "x") -> str:
+    info = transport.info()
+    suffix = ";transport=tcp" if info.type.upper().startswith("TCP") else ""
+    return f"sip:{user}@{info.host}:{info.port}{suffix}"
+
+
+def wait_for(pred: Callable[[], Any], timeout: float = 5.0, step: float = 0.01) -> bool:
+    """Poll ``pred`` until it is true or ``timeout`` passes."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return bool(pred())
+
+
+class Events:
+    """A thread-safe event log with waiting."""
+
+    def __init__(self) -> None:
+        self.items: List[Any] = []
+        self._cv = threading.Condition()
+
+    def add(self, item: Any) -> None:
+        with self._cv:
+            self.items.append(item)
+            self._cv.notify_all()
+
+    def wait(self, pred: Callable[[List[Any]], Any], timeout: float = 5.0) -> bool:
+        with self._cv:
+            return bool(self._cv.wait_for(lambda: pred(self.items), timeout))
+
+    def has(self, item: Any, timeout: float = 5.0) -> bool:
+        return self.wait(lambda items: item in items, timeout)
+
+
+def _pj() -> Any:
+    import pjsua_ffi
+
+    return pjsua_ffi
+
+
+class _Recorders:
+    """Callback classes that log what they see; built on first use so that importing
+    this module does not need the compiled extension."""
+
+    _made: Dict[str, Any] = {}
+
+    @classmethod
+    def get(cls) -> Dict[str, Any]:
+        if cls._made:
+            return cls._made
+        pj = _pj()
+
+        class CallLog(pj.CallCallback):
+            """Logs ('state', NAME, code, reason), ('media', NAME, slot), ('dtmf', d), …"""
+
+            def __init__(self, events: Events, answer: Optional[int] = None,
+                         connect_to: Optional[int] = None,
+                         connect_from: Optional[int] = None) -> None:
+                super().__init__()
+                self.events = events
+                self.connect_to = connect_to
+                self.connect_from = connect_from
+
+            def on_state(self) -> None:
+                i = self.call.info()
+                self.events.add(("state", i.state.name, i.last_code, i.last_reason))
+
+            def on_media_state(self) -> None:
+                i = self.call.info()
+                self.events.add(("media", i.media_state.name, i.conf_slot))
+                if i.media_state == pj.MediaState.ACTIVE:
+                    lib = pj.Lib.instance()
+                    if self.connect_to is not None:
+                        lib.conf_connect(i.conf_slot, self.connect_to)
+                    if self.connect_from is not None:
+                        lib.conf_connect(self.connect_from, i.conf_slot)
+
+            def on_dtmf_digit(self, digits: str) -> None:
+                self.events.add(("dtmf", digits))
+
+            def on_pager(self, mime_type: str, body: str) -> None:
+                self.events.add(("pager", mime_type, body))
+
+            def on_pager_status(self, body: str, im_id: int, code: int, reason: str) -> None:
+                self.events.add(("pager_status", body, im_id, code, reason))
+
+            def on_typing(self, is_typing: bool) -> None:
+                self.events.add(("typing", bool(is_typing)))
+
+            def on_transfer_request(self, dst: str, code: int) -> int:
+                self.events.add(("transfer_request", dst, code))
+                return code
+
+            def on_transfer_status(self, code: int, reason: str, final: int, cont: int) -> int:
+                self.events.add(("transfer_status", code, reason, bool(final)))
+                return cont
+
+            def on_replaced(self, new_call: Any) -> None:
+                self.events.add(("replaced", new_call._id))
+
+            def on_request(self, method: str, rdata: Any) -> None:
+                self.events.add(("request", method, rdata.msg_info))
+
+        class AnsweringAccount(pj.AccountCallback):
+            """Answers each incoming call with ``codes`` in turn; logs into ``events``."""
+
+            def __init__(self, events: Events, codes: tuple = (180, 200),
+                         connect_to: Optional[int] = None,
+                         connect_from: Optional[int] = None) -> None:
+                super().__init__()
+                self.events = events
+                self.codes = codes
+                self.calls: List[Any] = []
+                self.connect_to = connect_to
+                self.connect_from = connect_from
+
+            def on_incoming_call2(self, call: Any, rdata: Any) -> None:
+                self.calls.append(call)
+                self.events.add(("incoming", call.info().remote_uri, rdata.msg_info))
+                call.set_callback(CallLog(self.events, connect_to=self.connect_to,
+                                          connect_from=self.connect_from))
+                for code in self.codes:
+                    call.answer(code)
+
+            def on_reg_state(self) -> None:
+                i = self.account.info()
+                self.events.add(("reg", i.reg_status, i.reg_reason, i.reg_expires))
+
+            def on_pager(self, from_uri: str, contact: str, mime_type: str, body: str) -> None:
+                self.events.add(("acc_pager", from_uri, mime_type, body))
+
+            def on_pager_status(self, to_uri: str, body: str, im_id: int, code: int,
+                                reason: str) -> None:
+                self.events.add(("acc_pager_status", to_uri, im_id, code, reason))
+
+        cls._made = {"CallLog": CallLog, "AnsweringAccount": AnsweringAccount}
+        return cls._made
+
+
+def CallLog(*args: Any, **kw: Any) -> Any:  # noqa: N802  (a class factory)
+    """A CallCallback that logs into an :class:`Events` (see _Recorders)."""
+    return _Recorders.get()["CallLog"](*args, **kw)
+
+
+def AnsweringAccount(*args: Any, **kw: Any) -> Any:  # noqa: N802
+    """An AccountCallback that answers incoming calls (see _Recorders)."""
+    return _Recorders.get()["AnsweringAccount"](*args, **kw)
+
+
+def states(events: Events) -> List[str]:
+    return [e[1] for e in list(events.items) if e[0] == "state"]
