@@ -252,6 +252,7 @@ class _Recorders:
 
             def on_replaced(self, new_call: Any) -> None:
                 self.events.add(("replaced", new_call._id))
+                new_call.set_callback(CallLog(self.events))
 
             def on_request(self, method: str, rdata: Any) -> None:
                 self.events.add(("request", method, rdata.msg_info))

@@ -1,0 +1,266 @@
+"""Real calls over loopback: states, codes, hold, re-INVITE/UPDATE, DTMF, requests with
+custom headers, transfers, TCP, and two processes."""
+
+from __future__ import annotations
+
+from support import run_scenario, start_scenario
+
+PROLOGUE = """
+import time
+import pjsua_ffi as pj
+from tests.support import *
+"""
+
+
+def test_call_states_and_codes_in_one_process() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, (tp,) = ua_lib()
+ev_a, ev_b = Events(), Events()
+acc = ua_account(lib, tp, cb=AnsweringAccount(ev_b))
+call = acc.make_call(uri_of(tp), CallLog(ev_a))
+assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
+assert ev_b.has(("state", "CONFIRMED", 200, "OK"))
+during = call.info()
+time.sleep(1.1)
+later = call.info()
+call.hangup()
+assert ev_a.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i))
+assert ev_b.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i))
+report(a=[e for e in ev_a.items if e[0] == "state"],
+       b=[e for e in ev_b.items if e[0] in ("state", "incoming")],
+       role=int(during.role), remote=during.remote_uri, call_time=later.call_time,
+       valid_after=call.is_valid(), final=call.info().state.name)
+lib.destroy()
+""")
+    a = [tuple(e) for e in r["a"]]
+    assert a == [("state", "CALLING", 0, ""), ("state", "EARLY", 180, "Ringing"),
+                 ("state", "CONNECTING", 200, "OK"), ("state", "CONFIRMED", 200, "OK"),
+                 ("state", "DISCONNECTED", 603, "Decline")]
+    b = [tuple(e[:4]) for e in r["b"]]
+    assert b[0][0] == "incoming"
+    assert [e[1] for e in b[1:]] == ["EARLY", "CONNECTING", "CONFIRMED", "DISCONNECTED"]
+    assert b[-1][2] == 200  # the callee saw the BYE answered with 200
+    assert r["role"] == 0 and r["remote"].startswith("sip:x@127.0.0.1")
+    assert r["call_time"] >= 1
+    assert r["valid_after"] is False and r["final"] == "DISCONNECTED"
+
+
+def test_rejected_and_cancelled_calls() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, (tp,) = ua_lib()
+out = {}
+for codes, name in (((486,), "busy"), ((180, 603), "declined"), ((180,), "cancelled")):
+    ev_a, ev_b = Events(), Events()
+    acc = ua_account(lib, tp, cb=AnsweringAccount(ev_b, codes=codes))
+    call = acc.make_call(uri_of(tp), CallLog(ev_a))
+    if name == "cancelled":
+        assert ev_a.has(("state", "EARLY", 180, "Ringing"))
+        call.hangup()
+    done = lambda ev: [e for e in ev.items if e[:2] == ("state", "DISCONNECTED")]
+    assert ev_a.wait(lambda i: done(ev_a))
+    assert ev_b.wait(lambda i: done(ev_b))
+    out[name] = done(ev_a)[0][2:]
+    out[name + "_callee"] = done(ev_b)[0][2:]
+    acc.delete()
+report(**out)
+lib.destroy()
+""")
+    assert r["busy"] == [486, "Busy Here"]
+    assert r["declined"] == [603, "Decline"]
+    assert r["cancelled_callee"] == [487, "Request Terminated"]  # our hangup() sent CANCEL
+
+
+def test_hold_unhold_reinvite_update() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, (tp,) = ua_lib()
+ev_a, ev_b = Events(), Events()
+acc = ua_account(lib, tp, cb=AnsweringAccount(ev_b))
+call = acc.make_call(uri_of(tp), CallLog(ev_a))
+assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
+assert ev_a.wait(lambda i: any(e[:2] == ("media", "ACTIVE") for e in i))
+def media(ev):
+    return [e[1] for e in ev.items if e[0] == "media"]
+call.hold()
+assert ev_a.wait(lambda i: media(ev_a)[-1] == "LOCAL_HOLD")
+assert ev_b.wait(lambda i: media(ev_b)[-1] == "REMOTE_HOLD")
+held = call.info().media_state.name
+call.unhold()
+assert ev_a.wait(lambda i: media(ev_a)[-1] == "ACTIVE")
+assert ev_b.wait(lambda i: media(ev_b)[-1] == "ACTIVE")
+n = len(media(ev_a))
+call.reinvite()
+assert ev_a.wait(lambda i: len(media(ev_a)) > n)
+n = len(media(ev_a))
+call.update()
+assert ev_a.wait(lambda i: len(media(ev_a)) > n)
+report(a=media(ev_a), b=media(ev_b), held=held, state=call.info().state.name)
+call.hangup()
+lib.destroy()
+""")
+    assert r["held"] == "LOCAL_HOLD"
+    assert r["a"][-2:] == ["ACTIVE", "ACTIVE"] and "LOCAL_HOLD" in r["a"]
+    assert "REMOTE_HOLD" in r["b"] and r["b"][-1] == "ACTIVE"
+    assert r["state"] == "CONFIRMED"
+
+
+def test_dtmf_both_ways() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, (tp,) = ua_lib()
+ev_a, ev_b = Events(), Events()
+answer = AnsweringAccount(ev_b)
+acc = ua_account(lib, tp, cb=answer)
+call = acc.make_call(uri_of(tp), CallLog(ev_a))
+assert ev_a.wait(lambda i: any(e[:2] == ("media", "ACTIVE") for e in i))
+assert ev_b.wait(lambda i: any(e[:2] == ("media", "ACTIVE") for e in i))
+call.dial_dtmf("123#")
+answer.calls[0].dial_dtmf("*9A")
+def digits(ev):
+    return "".join(e[1] for e in ev.items if e[0] == "dtmf")
+assert ev_b.wait(lambda i: len(digits(ev_b)) >= 4, 10)
+assert ev_a.wait(lambda i: len(digits(ev_a)) >= 3, 10)
+report(at_b=digits(ev_b), at_a=digits(ev_a))
+lib.destroy()
+""")
+    assert r["at_b"] == "123#"
+    assert r["at_a"] == "*9A"
+
+
+def test_custom_headers_reach_the_peer() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, (tp,) = ua_lib()
+ev_a, ev_b = Events(), Events()
+answer = AnsweringAccount(ev_b)
+acc = ua_account(lib, tp, cb=answer)
+call = acc.make_call(uri_of(tp), CallLog(ev_a), hdr_list=[("X-Case", "invite-42")])
+assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
+call.send_request("INFO", hdr_list=[("X-Info", "hello there")],
+                  content_type="application/x-test", body="payload=1")
+assert ev_b.wait(lambda i: any(e[0] == "request" for e in i))
+invite = [e for e in ev_b.items if e[0] == "incoming"][0][2]
+info = [e for e in ev_b.items if e[0] == "request"][0]
+call.hangup()
+report(invite=invite, method=info[1], info=info[2])
+lib.destroy()
+""")
+    assert "X-Case: invite-42" in r["invite"]
+    assert r["method"] == "INFO"
+    assert "X-Info: hello there" in r["info"]
+    assert "application/x-test" in r["info"] and r["info"].endswith("payload=1")
+
+
+def test_tcp_call() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, tps = ua_lib(transports=("tcp",))
+tp = tps[0]
+ev_a, ev_b = Events(), Events()
+acc = ua_account(lib, tp, cb=AnsweringAccount(ev_b))
+call = acc.make_call(uri_of(tp), CallLog(ev_a))
+ok = ev_a.has(("state", "CONFIRMED", 200, "OK"))
+incoming = [e for e in ev_b.items if e[0] == "incoming"][0][2]
+call.hangup()
+assert ev_a.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i))
+report(ok=ok, kind=tp.info().type, reliable=tp.info().is_reliable, invite=incoming)
+lib.destroy()
+""")
+    assert r["ok"] and r["kind"] == "TCP" and r["reliable"] is True
+    assert "SIP/2.0/TCP" in r["invite"]
+
+
+def test_blind_transfer() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, tps = ua_lib(transports=("udp", "udp", "udp"))
+ev_a, ev_b, ev_c = Events(), Events(), Events()
+a = ua_account(lib, tps[0], "a", cb=AnsweringAccount(Events()))
+b_cb = AnsweringAccount(ev_b)
+b = ua_account(lib, tps[1], "b", cb=b_cb, set_default=False)
+c = ua_account(lib, tps[2], "c", cb=AnsweringAccount(ev_c), set_default=False)
+call = a.make_call(uri_of(tps[1], "b"), CallLog(ev_a))
+assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
+b_call = b_cb.calls[0]
+b_call.transfer(uri_of(tps[2], "c"))
+assert ev_c.wait(lambda i: any(e[:2] == ("state", "CONFIRMED") for e in i), 10)
+assert ev_b.wait(lambda i: any(e[0] == "transfer_status" and e[3] for e in i), 10)
+report(request=[e for e in ev_a.items if e[0] == "transfer_request"],
+       status=[e for e in ev_b.items if e[0] == "transfer_status"],
+       c_from=[e[1] for e in ev_c.items if e[0] == "incoming"])
+lib.destroy()
+""")
+    assert r["request"] and r["request"][0][1].startswith("sip:c@127.0.0.1")
+    assert r["request"][0][2] == 202
+    final = [s for s in r["status"] if s[3]]
+    assert final and final[-1][1] == 200
+    assert r["c_from"] and "sip:a@127.0.0.1" in r["c_from"][0]
+
+
+def test_attended_transfer() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, tps = ua_lib(transports=("udp", "udp", "udp"))
+ev_a, ev_b1, ev_b2, ev_c = Events(), Events(), Events(), Events()
+a = ua_account(lib, tps[0], "a", cb=AnsweringAccount(ev_a))
+b = ua_account(lib, tps[1], "b", cb=AnsweringAccount(Events()), set_default=False)
+c_cb = AnsweringAccount(ev_c)
+c = ua_account(lib, tps[2], "c", cb=c_cb, set_default=False)
+# B calls A, then B calls C; B joins A and C together.
+call1 = b.make_call(uri_of(tps[0], "a"), CallLog(ev_b1))
+call2 = b.make_call(uri_of(tps[2], "c"), CallLog(ev_b2))
+assert ev_b1.has(("state", "CONFIRMED", 200, "OK"))
+assert ev_b2.has(("state", "CONFIRMED", 200, "OK"))
+call1.transfer_to_call(call2)
+assert ev_c.wait(lambda i: any(e[0] == "replaced" for e in i), 10)
+assert ev_b2.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i), 10)
+after = lambda: ev_c.items[[e[0] for e in ev_c.items].index("replaced"):]
+assert ev_c.wait(lambda i: ("state", "CONFIRMED", 200, "OK") in after(), 10)
+new_id = [e for e in ev_c.items if e[0] == "replaced"][0][1]
+new_call_states = [e[1] for e in after() if e[0] == "state"]
+report(replaced=new_id, incoming=len(c_cb.calls), c_states=new_call_states,
+       b2=states(ev_b2))
+lib.destroy()
+""")
+    assert r["replaced"] >= 0
+    assert r["incoming"] == 1  # A's INVITE with Replaces is not a new incoming call
+    assert "CONFIRMED" in r["c_states"]  # C now talks to A on the replacing call
+    assert r["b2"][-1] == "DISCONNECTED"
+
+
+CALLEE = """
+import sys, time
+import pjsua_ffi as pj
+from tests.support import *
+lib, (tp,) = ua_lib()
+ev = Events()
+acc = ua_account(lib, tp, cb=AnsweringAccount(ev))
+print("PORT", tp.info().port, flush=True)
+assert ev.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i), 20)
+report(states=states(ev), incoming=[e[1] for e in ev.items if e[0] == "incoming"])
+lib.destroy()
+"""
+
+
+def test_call_between_two_processes() -> None:
+    callee = start_scenario(CALLEE)
+    try:
+        line = callee.stdout.readline()
+        assert line.startswith("PORT"), callee.stderr.read()
+        port = int(line.split()[1])
+        r = run_scenario(PROLOGUE + f"""
+lib, (tp,) = ua_lib()
+ev = Events()
+acc = ua_account(lib, tp, "caller")
+call = acc.make_call("sip:callee@127.0.0.1:{port}", CallLog(ev))
+assert ev.has(("state", "CONFIRMED", 200, "OK"))
+assert ev.wait(lambda i: any(e[:2] == ("media", "ACTIVE") for e in i))
+time.sleep(0.3)
+call.hangup(200)
+assert ev.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i))
+report(states=states(ev))
+lib.destroy()
+""")
+        out, err = callee.communicate(timeout=20)
+    finally:
+        if callee.poll() is None:
+            callee.kill()
+    assert callee.returncode == 0, err
+    assert r["states"] == ["CALLING", "EARLY", "CONNECTING", "CONFIRMED", "DISCONNECTED"]
+    report_line = [ln for ln in out.splitlines() if ln.startswith("@@REPORT@@")][0]
+    assert "CONFIRMED" in report_line and "DISCONNECTED" in report_line
+    assert "sip:caller@127.0.0.1" in report_line
