@@ -180,6 +180,26 @@ class Call(_Handle):
             return False
         return True
 
+    def attach_to_id(self, call_id: int) -> None:
+        """Make this object stand for pjsua call ``call_id`` (-1 detaches it)."""
+        if isinstance(call_id, bool) or not isinstance(call_id, int):
+            raise TypeError("call_id must be an int")
+        lib = self._lib
+        lib._enter("call_set_user_data", self)
+        try:
+            if call_id != -1 and not 0 <= call_id < C.pjsua_call_get_max_count():
+                raise Error("call_set_user_data", self, C.PJ_EINVAL, f"no call {call_id}")
+            if self._alive and self._id >= 0:
+                C.pjsua_call_set_user_data(self._id, ffi.NULL)
+            lib._unregister_call(self)
+            self._id = call_id
+            self._obj_name = f"Call {call_id}"
+            self._alive = call_id != -1 and bool(C.pjsua_call_is_active(call_id))
+            if self._alive:
+                C.pjsua_call_set_user_data(call_id, C.pjffi_int_to_ptr(lib._register_call(self)))
+        finally:
+            lib._leave()
+
     def set_callback(self, cb: Optional[CallCallback]) -> None:
         """Route this call's events to ``cb``; events that arrived before it are
         delivered now, in order."""

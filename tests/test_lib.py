@@ -1,0 +1,242 @@
+"""The library object: callback thread and lock, snapshots, misbehaving callbacks,
+logging, and shutdown in every order."""
+
+from __future__ import annotations
+
+from support import run_scenario
+
+PROLOGUE = """
+import logging, threading, time
+import pjsua_ffi as pj
+from tests.support import *
+"""
+
+
+def test_exception_in_callback_is_logged_and_events_keep_coming() -> None:
+    r = run_scenario(PROLOGUE + """
+records = []
+class Catch(logging.Handler):
+    def emit(self, record):
+        records.append(record.getMessage())
+logging.getLogger("pjsua_ffi").addHandler(Catch())
+lib, (tp,) = ua_lib()
+ev = Events()
+class Boom(pj.CallCallback):
+    def on_state(self):
+        ev.add(self.call.info().state.name)
+        raise RuntimeError("user bug " + self.call.info().state.name)
+acc = ua_account(lib, tp, cb=AnsweringAccount(Events()))
+call = acc.make_call(uri_of(tp), Boom())
+assert ev.has("CONFIRMED")
+call.hangup()
+assert ev.has("DISCONNECTED")
+report(states=ev.items, logged=[r for r in records if "user bug" in r],
+       thread=lib._thread.is_alive())
+lib.destroy()
+""")
+    assert r["states"] == ["CALLING", "EARLY", "CONNECTING", "CONFIRMED", "DISCONNECTED"]
+    assert len(r["logged"]) == 5 and "Traceback" in r["logged"][0]
+    assert r["thread"] is True
+
+
+def test_callbacks_run_on_one_thread_under_the_library_lock() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, (tp,) = ua_lib()
+seen = []
+class Probe(pj.CallCallback):
+    def on_state(self):
+        # The lock is ours (RLock re-entry works) and we run on the callback thread.
+        got = lib._lock.acquire(blocking=False)
+        if got:
+            lib._lock.release()
+        seen.append((threading.current_thread().name, got, self.call.info().state.name))
+acc = ua_account(lib, tp, cb=AnsweringAccount(Events()))
+# While the application holds the lock, no callback runs.
+lck = lib.auto_lock()
+call = acc.make_call(uri_of(tp), Probe())
+time.sleep(0.5)
+during = list(seen)
+del lck
+assert wait_for(lambda: any(s[2] == "CONFIRMED" for s in seen))
+# `with` works too.
+with lib.auto_lock():
+    n = len(seen)
+    call.hangup()
+    time.sleep(0.3)
+    blocked = len(seen) == n
+assert wait_for(lambda: any(s[2] == "DISCONNECTED" for s in seen))
+report(during=during, seen=seen, blocked=blocked)
+lib.destroy()
+""")
+    assert r["during"] == []
+    assert r["blocked"] is True
+    assert {s[0] for s in r["seen"]} == {"pjsua-callbacks"}
+    assert all(s[1] for s in r["seen"])
+    assert [s[2] for s in r["seen"]][0] == "CALLING"
+
+
+def test_callback_sees_the_state_of_its_own_event() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, (tp,) = ua_lib()
+pairs = []
+class Slow(pj.CallCallback):
+    def on_state(self):
+        time.sleep(0.2)  # later states happen meanwhile
+        pairs.append(self.call.info().state.name)
+acc = ua_account(lib, tp, cb=AnsweringAccount(Events()))
+call = acc.make_call(uri_of(tp), Slow())
+assert wait_for(lambda: "CONFIRMED" in pairs, 5)
+call.hangup()
+assert wait_for(lambda: "DISCONNECTED" in pairs, 5)
+report(states=pairs)
+lib.destroy()
+""")
+    assert r["states"] == ["CALLING", "EARLY", "CONNECTING", "CONFIRMED", "DISCONNECTED"]
+
+
+def test_events_before_set_callback_are_delivered_later_in_order() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, (tp,) = ua_lib()
+incoming = []
+class Later(pj.AccountCallback):
+    def on_incoming_call(self, call):
+        incoming.append(call)
+        call.answer(200)  # no callback set yet
+acc = ua_account(lib, tp, cb=Later())
+ev_a = Events()
+call = acc.make_call(uri_of(tp), CallLog(ev_a))
+assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
+time.sleep(0.3)
+ev_b = Events()
+incoming[0].set_callback(CallLog(ev_b))  # from the main thread, after the fact
+assert ev_b.wait(lambda i: ("state", "CONFIRMED", 200, "OK") in i)
+report(b=states(ev_b))
+lib.destroy()
+""")
+    assert r["b"] == ["CONNECTING", "CONFIRMED"]
+
+
+def test_callbacks_may_call_back_into_the_library() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, (tp,) = ua_lib()
+ev = Events()
+class HangupWhenConfirmed(pj.CallCallback):
+    def on_state(self):
+        info = self.call.info()
+        ev.add(info.state.name)
+        if info.state == pj.CallState.CONFIRMED:
+            self.call.dial_dtmf("1")
+            self.call.hangup()
+acc = ua_account(lib, tp, cb=AnsweringAccount(Events()))
+acc.make_call(uri_of(tp), HangupWhenConfirmed())
+assert ev.has("DISCONNECTED")
+report(states=ev.items)
+lib.destroy()
+""")
+    assert r["states"][-2:] == ["CONFIRMED", "DISCONNECTED"]
+
+
+def test_answer_needed_now_while_another_thread_holds_the_lock() -> None:
+    # A REFER needs its answer inside pjsua's thread: it must not wait for our lock forever.
+    r = run_scenario(PROLOGUE + """
+lib, tps = ua_lib(transports=("udp", "udp", "udp"))
+ev_a, ev_b, ev_c = Events(), Events(), Events()
+a = ua_account(lib, tps[0], "a", cb=AnsweringAccount(Events()))
+b_cb = AnsweringAccount(ev_b)
+b = ua_account(lib, tps[1], "b", cb=b_cb, set_default=False)
+c = ua_account(lib, tps[2], "c", cb=AnsweringAccount(ev_c), set_default=False)
+call = a.make_call(uri_of(tps[1], "b"), CallLog(ev_a))
+assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
+with lib.auto_lock():
+    b_cb.calls[0].transfer(uri_of(tps[2], "c"))
+    time.sleep(1.5)
+assert ev_c.wait(lambda i: any(e[:2] == ("state", "CONFIRMED") for e in i), 10)
+report(request=[e for e in ev_a.items if e[0] == "transfer_request"])
+lib.destroy()
+""")
+    assert r["request"] and r["request"][0][2] == 202
+
+
+def test_polling_without_a_thread() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, (tp,) = ua_lib(with_thread=False)
+ev = Events()
+acc = ua_account(lib, tp, cb=AnsweringAccount(Events()))
+call = acc.make_call(uri_of(tp), CallLog(ev))
+names = set()
+class Tag(pj.CallCallback):
+    pass
+end = time.time() + 5
+while time.time() < end and ("state", "CONFIRMED", 200, "OK") not in ev.items:
+    lib.handle_events(20)
+    names.add(threading.current_thread().name)
+report(states=states(ev), thread=lib._thread is None)
+lib.destroy()
+""")
+    assert r["states"][-1] == "CONFIRMED" and r["thread"] is True
+
+
+def test_logging_reaches_python_logging_and_the_callback() -> None:
+    r = run_scenario(PROLOGUE + """
+lines, records = [], []
+class Catch(logging.Handler):
+    def emit(self, record):
+        records.append((record.levelname, record.getMessage()))
+logging.getLogger("pjsua_ffi.pjsip").addHandler(Catch())
+logging.getLogger("pjsua_ffi.pjsip").setLevel(logging.DEBUG)
+lib = pj.Lib()
+mc = pj.MediaConfig(); mc.enable_ice = False
+lib.init(log_cfg=pj.LogConfig(level=4, console_level=3,
+                              callback=lambda lvl, s, n: lines.append((lvl, s, n))),
+         media_cfg=mc)
+lib.set_null_snd_dev()
+lib.create_transport(pj.TransportType.UDP, pj.TransportConfig(0, "127.0.0.1", "127.0.0.1"))
+lib.start()
+time.sleep(0.3)
+lib.handle_events(10)
+report(lines=lines[:50], levels=sorted({l for l, _, _ in lines}),
+       records=len(records), debug=sum(1 for lv, _ in records if lv == "DEBUG"))
+lib.destroy()
+""")
+    assert r["lines"], "the log callback got nothing"
+    assert max(r["levels"]) <= 3  # console_level filters the callback
+    assert all(n == len(s) for _, s, n in r["lines"])
+    assert r["debug"] > 0 and r["records"] > len(r["lines"])  # logging gets up to `level`
+    assert "ALSA" not in r["_stderr"] and "jack" not in r["_stderr"].lower()
+    assert r["_stdout"].count("\n") <= 1  # quiet: nothing printed but the report
+
+
+def test_destroy_from_a_callback_with_calls_alive() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, (tp,) = ua_lib()
+done = threading.Event()
+class Destroyer(pj.CallCallback):
+    def on_state(self):
+        if self.call.info().state == pj.CallState.CONFIRMED:
+            lib.destroy()
+            done.set()
+acc = ua_account(lib, tp, cb=AnsweringAccount(Events()))
+acc.make_call(uri_of(tp), CallLog(Events()))
+call = acc.make_call(uri_of(tp), Destroyer())
+assert done.wait(10)
+err = None
+try:
+    call.hangup()
+except pj.Error as e:
+    err = e.op_name
+report(err=err, instance=pj.Lib.instance() is None)
+""")
+    assert r["err"] == "call_hangup" and r["instance"] is True
+
+
+def test_exit_without_destroy_and_destroy_with_live_objects() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, (tp,) = ua_lib()
+ev = Events()
+acc = ua_account(lib, tp, cb=AnsweringAccount(Events()))
+call = acc.make_call(uri_of(tp), CallLog(ev))
+assert ev.has(("state", "CONFIRMED", 200, "OK"))
+report(ok=True)
+# no destroy(): the interpreter exits with a call up
+""")
+    assert r["ok"] is True
