@@ -278,8 +278,11 @@ def fill_acc_config(c: Any, cfg: AccountConfig, keep: list) -> None:
     if rtp is not None:
         if not isinstance(rtp, TransportConfig):
             raise TypeError("rtp_transport_cfg must be a TransportConfig")
-        # pjsua's RTP port default (4000 upwards) beats "any port" for RTP.
+        # Port 0 means pjsua's RTP range: start at a random even port in 4000..23998,
+        # so that accounts (which each count up from their start) rarely collide.
         port = int(c.rtp_cfg.port)
         fill_transport_config(ffi.addressof(c, "rtp_cfg"), rtp, keep)
         if not rtp.port:
             c.rtp_cfg.port = port
+            c.rtp_cfg.port_range = 20000
+            c.rtp_cfg.randomize_port = True

@@ -30,6 +30,7 @@ call = acc.make_call(uri_of(tp), Boom())
 assert ev.has("CONFIRMED")
 call.hangup()
 assert ev.has("DISCONNECTED")
+assert wait_for(lambda: len([r for r in records if "user bug" in r]) == 5)
 report(states=ev.items, logged=[r for r in records if "user bug" in r],
        thread=lib._thread.is_alive())
 lib.destroy()

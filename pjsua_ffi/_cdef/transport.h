@@ -16,6 +16,7 @@ typedef enum pjsip_transport_type_e {
 typedef struct pjsua_transport_config {
     unsigned port;
     unsigned port_range;
+    pj_bool_t randomize_port;
     pj_str_t public_addr;
     pj_str_t bound_addr;
     int qos_type;
