@@ -79,8 +79,9 @@ def start_scenario(source: str, *args: str,
                    env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
     """Start ``source`` in the background (a peer process); the caller stops it."""
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(source), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=scenario_env(env), cwd=str(ROOT))
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=scenario_env(env),
+                            cwd=str(ROOT))
 
 
 def free_port(kind: int = socket.SOCK_DGRAM) -> int:
