@@ -84,6 +84,50 @@ def start_scenario(source: str, *args: str,
                             cwd=str(ROOT))
 
 
+# A user agent in its own process that answers every call with 200 and keeps going
+# until its standard input closes. It prints "PORT <n>" first.
+ANSWERING_PEER = """
+import sys
+import pjsua_ffi as pj
+from tests.support import ua_lib, ua_account
+class Answer(pj.AccountCallback):
+    def on_incoming_call(self, call):
+        call.answer(200)
+lib, (tp,) = ua_lib(max_calls=int(sys.argv[1]) if len(sys.argv) > 1 else 256)
+acc = ua_account(lib, tp, "peer", cb=Answer())
+print("PORT", tp.info().port, flush=True)
+sys.stdin.read()
+lib.destroy()
+"""
+
+
+class Peer:
+    """Runs :data:`ANSWERING_PEER` for a ``with`` block; ``uri`` calls it."""
+
+    def __init__(self, max_calls: int = 256) -> None:
+        self.proc = start_scenario(ANSWERING_PEER, str(max_calls))
+        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        if not line.startswith("PORT"):
+            self.close()
+            raise RuntimeError("the answering peer did not start: " + line)
+        self.port = int(line.split()[1])
+        self.uri = f"sip:peer@{LOOPBACK}:{self.port}"
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+    def __enter__(self) -> "Peer":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
 def free_port(kind: int = socket.SOCK_DGRAM) -> int:
     """A port free for both UDP and TCP on loopback right now."""
     for _ in range(50):

@@ -3,10 +3,10 @@ logging, and shutdown in every order."""
 
 from __future__ import annotations
 
-from support import run_scenario
+from support import Peer, run_scenario
 
 PROLOGUE = """
-import logging, threading, time
+import logging, sys, threading, time
 import pjsua_ffi as pj
 from tests.support import *
 """
@@ -241,3 +241,55 @@ report(ok=True)
 # no destroy(): the interpreter exits with a call up
 """)
     assert r["ok"] is True
+
+
+def test_a_callback_that_blocks_delays_only_callbacks() -> None:
+    with Peer() as peer:
+        r = run_scenario(PROLOGUE + """
+lib, (tp,) = ua_lib()
+ev = Events()
+class Sleepy(pj.CallCallback):
+    def on_state(self):
+        ev.add((self.call.info().state.name, round(time.monotonic(), 3)))
+        if self.call.info().state == pj.CallState.CALLING:
+            time.sleep(1.0)
+acc = ua_account(lib, tp)
+t0 = time.monotonic()
+call = acc.make_call(sys.argv[1], Sleepy())
+# SIP goes on while the callback sleeps: the call is up before the callback returns.
+up = wait_for(lambda: call.info().state == pj.CallState.CONFIRMED, 0.9)
+assert ev.wait(lambda i: any(e[0] == "CONFIRMED" for e in i), 5)
+call.hangup()
+assert ev.wait(lambda i: any(e[0] == "DISCONNECTED" for e in i), 5)
+report(up_while_blocked=up, states=[e[0] for e in ev.items],
+       delay=[e for e in ev.items if e[0] == "CONFIRMED"][0][1] - t0)
+lib.destroy()
+""", peer.uri)
+    assert r["up_while_blocked"] is True
+    assert r["states"] == ["CALLING", "CONNECTING", "CONFIRMED", "DISCONNECTED"]
+    assert r["delay"] >= 0.9  # later callbacks waited for the sleeping one
+
+
+def test_destroy_with_calls_and_media_alive() -> None:
+    r = run_scenario(PROLOGUE + """
+import os, tempfile
+from pjsua_ffi._audio import write_tone
+lib, (tp,) = ua_lib(max_calls=32)
+wav = os.path.join(tempfile.mkdtemp(), "t.wav")
+write_tone(wav, 440, 1.0)
+player = lib.create_player(wav, loop=True)
+rec = lib.create_recorder(wav + ".rec.wav")
+acc = ua_account(lib, tp, cb=AnsweringAccount(Events()))
+logs = [Events() for _ in range(10)]
+calls = [acc.make_call(uri_of(tp), CallLog(e)) for e in logs]
+for e in logs:
+    assert e.has(("state", "CONFIRMED", 200, "OK"))
+lib.conf_connect(lib.player_get_slot(player), calls[0].info().conf_slot)
+t0 = time.monotonic()
+lib.destroy()
+took = time.monotonic() - t0
+report(took=took, valid=[c.is_valid() for c in calls],
+       rec_exists=os.path.exists(wav + ".rec.wav"))
+""")
+    assert not any(r["valid"])
+    assert r["took"] < 5.0

@@ -10,22 +10,7 @@ import socket
 import time
 
 import pytest
-from support import run_scenario, start_scenario
-
-# An answering peer in its own process: it answers every call and keeps going.
-PEER = """
-import sys, time
-import pjsua_ffi as pj
-from tests.support import *
-class Answer(pj.AccountCallback):
-    def on_incoming_call(self, call):
-        call.answer(200)
-lib, (tp,) = ua_lib(max_calls=256)
-acc = ua_account(lib, tp, "peer", cb=Answer())
-print("PORT", tp.info().port, flush=True)
-sys.stdin.read()  # until the test closes our stdin
-lib.destroy()
-"""
+from support import Peer, run_scenario, start_scenario
 
 SEQUENCES = int(os.environ.get("PJSUA_FFI_FUZZ_SEQUENCES", "60"))
 
@@ -190,16 +175,9 @@ report(**stats)
 
 @pytest.mark.slow
 def test_random_api_sequences_never_crash() -> None:
-    peer = start_scenario(PEER)
-    try:
-        line = peer.stdout.readline()
-        assert line.startswith("PORT"), peer.stderr.read()
-        uri = f"sip:peer@127.0.0.1:{int(line.split()[1])}"
-        r = run_scenario(MACHINE, uri, str(SEQUENCES), timeout=600)
-        assert peer.poll() is None, "the answering peer died"
-    finally:
-        peer.kill()
-        peer.wait()
+    with Peer() as peer:
+        r = run_scenario(MACHINE, peer.uri, str(SEQUENCES), timeout=600)
+        assert peer.alive(), "the answering peer died"
     print(f"hypothesis: {r['sequences']} sequences, {r['steps']} steps, {r['errors']} errors "
           f"raised as exceptions, {r['libs']} libraries, {r['threads']} calls from threads")
     assert r["sequences"] >= SEQUENCES and r["steps"] > SEQUENCES * 5
