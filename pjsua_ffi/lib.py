@@ -6,13 +6,15 @@ pjsua calls our C shims (``_csrc/helpers.c``) from whichever thread produced the
 its own polling thread for network input, the conference clock thread for DTMF, and the
 *caller's* thread for events raised inside an API call (``make_call`` reports CALLING
 before it returns). Each shim passes one flat event to :func:`_on_c_event`, which runs
-on that thread, still inside pjsua and possibly holding pjsua's internal locks. It
-therefore never waits for the library lock: it copies what the event needs — including
-a snapshot of the call or account as it is *now* — into a tuple and puts it on a queue.
+on that thread, still inside pjsua and possibly holding pjsua's internal locks. The shim
+copies the event — with a snapshot of the call, account or buddy as it is *now*, and
+every string it needs — onto a queue in C, and returns: pjsua's threads never wait for
+Python's GIL or the library lock.
 
 The callback thread (``start(with_thread=True)``), or the application itself through
-``handle_events()``, takes events off that queue and calls the user's callbacks with the
-library lock held, outside every pjsua lock. A callback may call back into the library
+``handle_events()``, waits on that queue (without the GIL), turns each event into
+Python objects and calls the user's callbacks with the library lock held, outside every
+pjsua lock. A callback may call back into the library
 (answer in ``on_incoming_call``, hang up in ``on_state``, even ``destroy()``) without
 deadlock, and another thread may hold the lock (``auto_lock()``) while it calls pjsua.
 Inside a callback, ``call.info()`` / ``account.info()`` return the event's snapshot, so
@@ -42,6 +44,7 @@ import logging
 import queue
 import sys
 import threading
+import time
 import traceback
 from typing import Any, Callable, Dict, Optional, Tuple
 
@@ -76,7 +79,6 @@ _PJ_TO_LOGGING = {0: logging.CRITICAL, 1: logging.ERROR, 2: logging.WARNING, 3: 
 
 # Library states.
 _CREATED, _INITIALIZED, _STARTED, _CLOSING, _DESTROYED = range(5)
-_STOP = object()
 _SYNC_LOCK_WAIT = 0.5  # seconds a callback that needs an answer waits for the lock
 _MAX_PENDING = 256     # events kept for a call without a callback
 
@@ -128,10 +130,10 @@ class Lib(_MediaMixin):
         self._thread: Optional[threading.Thread] = None
         self._has_thread = False
         self._quit = False
+        self._dispatcher_ident = 0
         self._tls = threading.local()
         self._accounts: Dict[int, Account] = {}
         self._calls: Dict[int, Call] = {}
-        self._next_token = 1
         self._transports: Dict[int, Transport] = {}
         self._log_cfg: Optional[LogConfig] = None  # until init(): Python logging only
         self._txt_cnt = 0
@@ -225,14 +227,15 @@ class Lib(_MediaMixin):
             if not self._gate.wait_for(lambda: self._in_flight == 0, timeout=10.0):
                 log.warning("destroy(): %d calls into pjsua still running", self._in_flight)
         me = threading.current_thread()
-        if self._thread is not None and self._thread is not me:
-            self._events.put(_STOP)
-            self._thread.join(timeout=10.0)
         self._quit = True
+        if self._thread is not None and self._thread is not me:
+            C.pjffi_wake()
+            self._thread.join(timeout=10.0)
         C.pjffi_thread_register(b"python")
         C.pjffi_enable_events(0)
         C.pjsua_destroy()
         C.pjffi_enable_log(0)
+        C.pjffi_queue_clear()
         for call in list(self._calls.values()):
             call._alive = False
         self._calls.clear()
@@ -293,32 +296,48 @@ class Lib(_MediaMixin):
         the first one. Returns how many were delivered."""
         if self._state not in (_INITIALIZED, _STARTED):
             return 0
-        n = 0
-        try:
-            item = self._events.get(timeout=max(0, int(timeout)) / 1000.0)
-        except queue.Empty:
+        if self._thread is not None:
+            # The callback thread delivers; polling here would only race with it.
+            time.sleep(max(0, int(timeout)) / 1000.0)
             return 0
-        while item is not None:
-            if item is _STOP:
-                self._events.put(_STOP)
-                break
-            self._deliver(item)
-            n += 1
-            try:
-                item = self._events.get_nowait()
-            except queue.Empty:
-                item = None
-        return n
+        self._dispatcher_ident = threading.get_ident()
+        return self._pump(max(0, int(timeout)))
 
     def _callback_loop(self) -> None:
-        get = self._events.get
-        while True:
-            item = get()
-            if item is _STOP or self._state == _DESTROYED:
-                break
-            self._deliver(item)
+        self._dispatcher_ident = threading.get_ident()
+        while not self._quit and self._state != _DESTROYED:
+            self._pump(-1)
+
+    def _pump(self, timeout_ms: int) -> int:
+        """Take events from the C queue (waiting up to ``timeout_ms``; -1 until woken),
+        turn them into deliveries, and run those. Returns how many ran."""
+        n = 0
+        ev = C.pjffi_next_event(timeout_ms)
+        while ev != ffi.NULL:
+            try:
+                handler = _HANDLERS.get(ev.kind)
+                if handler is not None:
+                    handler(self, ev)
+            except Exception:  # noqa: BLE001  (a bad event must not stop the thread)
+                log.error("error while handling a pjsua event:\n%s", traceback.format_exc())
+            finally:
+                C.pjffi_free_event(ev)
+            n += self._run_posted()
             if self._quit:
-                break
+                return n
+            ev = C.pjffi_next_event(0)
+        return n + self._run_posted()
+
+    def _run_posted(self) -> int:
+        n = 0
+        get = self._events.get_nowait
+        while True:
+            try:
+                item = get()
+            except queue.Empty:
+                return n
+            self._deliver(item)
+            n += 1
 
     def _deliver(self, item: Tuple[Any, ...]) -> None:
         """Run one queued event under the library lock, with its snapshot visible."""
@@ -359,6 +378,8 @@ class Lib(_MediaMixin):
 
     def _post(self, item: Tuple[Any, ...]) -> None:
         self._events.put(item)
+        if threading.get_ident() != self._dispatcher_ident:
+            C.pjffi_wake()  # the callback thread may be waiting in C
 
     def _drain_logs(self) -> None:
         """Deliver log lines that were queued after the callback thread stopped."""
@@ -367,14 +388,13 @@ class Lib(_MediaMixin):
                 item = self._events.get_nowait()
             except queue.Empty:
                 return
-            if item is not _STOP and item[0] is _deliver_log:
+            if item[0] is _deliver_log:
                 self._deliver(item)
 
     # ------------------------------------------------------------------ registries
 
-    def _register_call(self, call: Call) -> int:
-        token = self._next_token
-        self._next_token += 1
+    def _register_call(self, call: Call, token: int = 0) -> int:
+        token = token or int(C.pjffi_new_token())
         call._token = token
         self._calls[token] = call
         return token
@@ -636,8 +656,7 @@ def _ev_media_state(lib: Lib, ev: Any) -> None:
 def _ev_incoming_call(lib: Lib, ev: Any) -> None:
     acc = lib._accounts.get(ev.acc_id)
     call = Call(lib, ev.call_id)
-    token = lib._register_call(call)
-    C.pjsua_call_set_user_data(ev.call_id, C.pjffi_int_to_ptr(token))
+    lib._register_call(call, int(C.pjffi_ptr_to_int(ev.user_data)))  # given by C
     info = CallInfo(lib, ev.call_info) if ev.call_info != ffi.NULL else None
     call._last_info = info
     rdata = RxData(from_str(ev.s[5]), from_str(ev.s[4]))
@@ -691,12 +710,11 @@ def _ev_call_replaced(lib: Lib, ev: Any) -> None:
     old = _call_for(lib, ev)
     if old is None:
         return
-    token = int(C.pjffi_ptr_to_int(C.pjsua_call_get_user_data(ev.other_id)))
+    token = int(C.pjffi_ptr_to_int(ev.obj))  # C gave the replacing call its token
     new = lib._calls.get(token) if token else None
     if new is None:
         new = Call(lib, ev.other_id)
-        token = lib._register_call(new)
-        C.pjsua_call_set_user_data(ev.other_id, C.pjffi_int_to_ptr(token))
+        lib._register_call(new, token)
     lib._post((_dispatch_call, old, None, "on_replaced", new))
 
 

@@ -48,6 +48,12 @@ typedef struct pjffi_msg_data {
 } pjffi_msg_data;
 
 void pjffi_enable_events(int on);
+long pjffi_new_token(void);
+pjffi_event *pjffi_next_event(int timeout_ms);
+void pjffi_free_event(pjffi_event *ev);
+void pjffi_wake(void);
+unsigned pjffi_queue_clear(void);
+unsigned long pjffi_queue_dropped(void);
 void pjffi_enable_log(int on);
 void pjffi_set_txt_cnt(unsigned n);
 int pjffi_thread_register(const char *name);

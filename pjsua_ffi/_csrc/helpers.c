@@ -92,8 +92,7 @@ static int pjffi_thread_register(const char *name)
 
 static void ev_init(pjffi_event *ev, int kind)
 {
-    pj_bzero(ev, sizeof(*ev) - sizeof(ev->out_reason));
-    ev->out_reason[0] = '\0';
+    pj_bzero(ev, sizeof(*ev));
     ev->kind = kind;
     ev->call_id = PJSUA_INVALID_ID;
     ev->acc_id = PJSUA_INVALID_ID;
@@ -116,10 +115,243 @@ static void ev_raw(pjffi_event *ev, pjsip_rx_data *rdata)
     }
 }
 
+/* ------------------------------------------------------------------ event queue
+ *
+ * Most events are copied into a queue here and handed to Python by the callback thread
+ * (pjffi_next_event), so pjsua's threads never wait for the GIL while they hold pjsua's
+ * locks. A queued event owns copies of everything it points to: the info snapshots and
+ * every string, in one allocation that pjffi_free_event releases.
+ *
+ * Events that need an answer before pjsua can continue (a REFER, an INVITE with
+ * Replaces, an incoming SUBSCRIBE) still call Python at once.
+ */
+#include <pthread.h>
+
+typedef struct pjffi_qevent {
+    pjffi_event ev;                 /* first: a pjffi_event* is the qevent* */
+    struct pjffi_qevent *next;
+    pjsua_call_info call_info;
+    pjsua_acc_info acc_info;
+    pjsua_buddy_info buddy_info;
+    char arena[1];                  /* copied strings follow */
+} pjffi_qevent;
+
+#define PJFFI_QUEUE_MAX 200000
+
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
+static pjffi_qevent *q_head, *q_tail;
+static unsigned q_len;
+static unsigned long q_dropped;
+static int q_wake;
+static volatile long pjffi_token_counter;
+
+/* A new nonzero token for a call's user data (shared with Python's make_call). */
+static long pjffi_new_token(void)
+{
+    return __sync_add_and_fetch(&pjffi_token_counter, 1);
+}
+
+static int is_sync_event(int kind)
+{
+    return kind == PJFFI_EV_TRANSFER_REQUEST || kind == PJFFI_EV_REPLACE_REQUEST ||
+           kind == PJFFI_EV_INCOMING_SUBSCRIBE;
+}
+
+static pj_size_t str_room(const pj_str_t *s)
+{
+    return (s->ptr && s->slen > 0) ? (pj_size_t)s->slen + 1 : 0;
+}
+
+static void str_move(pj_str_t *s, char **arena)
+{
+    if (s->ptr && s->slen > 0) {
+        pj_memcpy(*arena, s->ptr, s->slen);
+        (*arena)[s->slen] = '\0';
+        s->ptr = *arena;
+        *arena += s->slen + 1;
+    } else {
+        s->ptr = NULL;
+        s->slen = 0;
+    }
+}
+
+#define CALL_STRS(ci) &(ci)->local_info, &(ci)->local_contact, &(ci)->remote_info, \
+    &(ci)->remote_contact, &(ci)->call_id, &(ci)->state_text, &(ci)->last_status_text
+#define ACC_STRS(ai) &(ai)->acc_uri, &(ai)->status_text, &(ai)->online_status_text, \
+    &(ai)->rpid.id, &(ai)->rpid.note
+#define BUDDY_STRS(bi) &(bi)->uri, &(bi)->contact, &(bi)->status_text, \
+    &(bi)->sub_term_reason, &(bi)->rpid.id, &(bi)->rpid.note
+
+static pjffi_qevent *copy_event(const pjffi_event *ev)
+{
+    pj_str_t *strs[PJFFI_NSTR + 7 + 5 + 6];
+    unsigned n = 0, i;
+    pj_size_t room = 0;
+    pjffi_qevent *q;
+    char *arena;
+
+    q = (pjffi_qevent*)calloc(1, sizeof(*q));   /* strings go in a second pass */
+    if (!q)
+        return NULL;
+    q->ev = *ev;
+    for (i = 0; i < PJFFI_NSTR; ++i)
+        strs[n++] = &q->ev.s[i];
+    if (ev->call_info) {
+        pjsua_call_info *ci = &q->call_info;
+        pj_str_t *list[] = {CALL_STRS(ci)};
+        pj_memcpy(ci, ev->call_info, sizeof(*ci));
+        for (i = 0; i < PJ_ARRAY_SIZE(list); ++i)
+            strs[n++] = list[i];
+        q->ev.call_info = ci;
+    }
+    if (ev->acc_info) {
+        pjsua_acc_info *ai = &q->acc_info;
+        pj_str_t *list[] = {ACC_STRS(ai)};
+        pj_memcpy(ai, ev->acc_info, sizeof(*ai));
+        for (i = 0; i < PJ_ARRAY_SIZE(list); ++i)
+            strs[n++] = list[i];
+        q->ev.acc_info = ai;
+    }
+    if (ev->buddy_info) {
+        pjsua_buddy_info *bi = &q->buddy_info;
+        pj_str_t *list[] = {BUDDY_STRS(bi)};
+        pj_memcpy(bi, ev->buddy_info, sizeof(*bi));
+        for (i = 0; i < PJ_ARRAY_SIZE(list); ++i)
+            strs[n++] = list[i];
+        q->ev.buddy_info = bi;
+    }
+    for (i = 0; i < n; ++i)
+        room += str_room(strs[i]);
+    if (room) {
+        /* Grow the block to hold the strings; our fields move with it, so keep their
+         * offsets, not their addresses, across realloc(). */
+        size_t off[PJ_ARRAY_SIZE(strs)];
+        pjffi_qevent *bigger;
+        for (i = 0; i < n; ++i)
+            off[i] = (size_t)((char*)strs[i] - (char*)q);
+        bigger = (pjffi_qevent*)realloc(q, sizeof(*q) + room);
+        if (!bigger) {
+            free(q);
+            return NULL;
+        }
+        q = bigger;
+        for (i = 0; i < n; ++i)
+            strs[i] = (pj_str_t*)((char*)q + off[i]);
+        if (q->ev.call_info) q->ev.call_info = &q->call_info;
+        if (q->ev.acc_info) q->ev.acc_info = &q->acc_info;
+        if (q->ev.buddy_info) q->ev.buddy_info = &q->buddy_info;
+    }
+    arena = q->arena;
+    for (i = 0; i < n; ++i)
+        str_move(strs[i], &arena);
+    q->next = NULL;
+    return q;
+}
+
 static void deliver(pjffi_event *ev)
 {
-    if (pjffi_events_on)
+    pjffi_qevent *q;
+    if (!pjffi_events_on)
+        return;
+    if (is_sync_event(ev->kind)) {
         pjffi_py_event(ev);
+        return;
+    }
+    q = copy_event(ev);
+    if (!q)
+        return;
+    pthread_mutex_lock(&q_lock);
+    if (q_len >= PJFFI_QUEUE_MAX) {
+        q_dropped++;
+        pthread_mutex_unlock(&q_lock);
+        free(q);
+        return;
+    }
+    if (q_tail)
+        q_tail->next = q;
+    else
+        q_head = q;
+    q_tail = q;
+    q_len++;
+    pthread_cond_signal(&q_cond);
+    pthread_mutex_unlock(&q_lock);
+}
+
+/* The next queued event, waiting up to timeout_ms (negative: forever) for one.
+ * NULL on time-out or after pjffi_wake(). Release it with pjffi_free_event(). */
+static pjffi_event *pjffi_next_event(int timeout_ms)
+{
+    pjffi_qevent *q;
+    pthread_mutex_lock(&q_lock);
+    if (!q_head && !q_wake && timeout_ms != 0) {
+        if (timeout_ms < 0) {
+            while (!q_head && !q_wake)
+                pthread_cond_wait(&q_cond, &q_lock);
+        } else {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += timeout_ms / 1000;
+            until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            while (!q_head && !q_wake) {
+                if (pthread_cond_timedwait(&q_cond, &q_lock, &until) != 0)
+                    break;
+            }
+        }
+    }
+    q_wake = 0;
+    q = q_head;
+    if (q) {
+        q_head = q->next;
+        if (!q_head)
+            q_tail = NULL;
+        q_len--;
+    }
+    pthread_mutex_unlock(&q_lock);
+    return q ? &q->ev : NULL;
+}
+
+static void pjffi_free_event(pjffi_event *ev)
+{
+    free((pjffi_qevent*)ev);
+}
+
+/* Make a waiting pjffi_next_event() return (with or without an event). */
+static void pjffi_wake(void)
+{
+    pthread_mutex_lock(&q_lock);
+    q_wake = 1;
+    pthread_cond_broadcast(&q_cond);
+    pthread_mutex_unlock(&q_lock);
+}
+
+/* Drop every queued event; returns how many were dropped. */
+static unsigned pjffi_queue_clear(void)
+{
+    unsigned n = 0;
+    pjffi_qevent *q;
+    pthread_mutex_lock(&q_lock);
+    q = q_head;
+    q_head = q_tail = NULL;
+    q_len = 0;
+    q_wake = 0;
+    pthread_mutex_unlock(&q_lock);
+    while (q) {
+        pjffi_qevent *next = q->next;
+        free(q);
+        q = next;
+        n++;
+    }
+    return n;
+}
+
+static unsigned long pjffi_queue_dropped(void)
+{
+    return q_dropped;
 }
 
 static void on_call_state(pjsua_call_id call_id, pjsip_event *e)
@@ -155,6 +387,8 @@ static void on_incoming_call(pjsua_acc_id acc_id, pjsua_call_id call_id, pjsip_r
     ev_init(&ev, PJFFI_EV_INCOMING_CALL);
     ev.call_id = call_id;
     ev.acc_id = acc_id;
+    ev.user_data = (void*)pjffi_new_token();
+    pjsua_call_set_user_data(call_id, ev.user_data);
     if (pjsua_call_get_info(call_id, &ci) == PJ_SUCCESS)
         ev.call_info = &ci;
     ev_raw(&ev, rdata);
@@ -245,6 +479,10 @@ static void on_call_replaced(pjsua_call_id old_call_id, pjsua_call_id new_call_i
     ev.call_id = old_call_id;
     ev.user_data = pjsua_call_get_user_data(old_call_id);
     ev.other_id = new_call_id;
+    /* The replacing call is new to us: it gets its token here, before its events. */
+    if (!pjsua_call_get_user_data(new_call_id))
+        pjsua_call_set_user_data(new_call_id, (void*)pjffi_new_token());
+    ev.obj = pjsua_call_get_user_data(new_call_id);
     deliver(&ev);
 }
 
