@@ -67,6 +67,8 @@ int pjffi_msg_data_add_hdr(pjffi_msg_data *m, const char *name, long name_len,
 void pjffi_msg_data_set_body(pjffi_msg_data *m, const char *ctype, long ctype_len,
                              const char *body, long body_len);
 int pjffi_verify_url(const char *url);
+long pjffi_pool_used(void);
+long pjffi_pool_cached(void);
 void *pjffi_int_to_ptr(long v);
 long pjffi_ptr_to_int(void *p);
 void pjffi_call_durations(const pjsua_call_info *ci, long *connect_ms, long *total_ms);

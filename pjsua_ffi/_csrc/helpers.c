@@ -823,6 +823,19 @@ static int pjffi_verify_url(const char *url)
     return pjsua_verify_url(url);
 }
 
+/* Pools in use, and bytes cached for reuse, in pjsua's pool factory (leak checks). */
+static long pjffi_pool_used(void)
+{
+    pj_caching_pool *cp = (pj_caching_pool*)pjsua_get_pool_factory();
+    return cp ? (long)cp->used_count : -1;
+}
+
+static long pjffi_pool_cached(void)
+{
+    pj_caching_pool *cp = (pj_caching_pool*)pjsua_get_pool_factory();
+    return cp ? (long)cp->capacity : -1;
+}
+
 static void *pjffi_int_to_ptr(long v) { return (void*)(pj_ssize_t)v; }
 static long pjffi_ptr_to_int(void *p) { return (long)(pj_ssize_t)p; }
 

@@ -1,0 +1,144 @@
+"""Soak: thousands of calls and messages through one process pair, with memory, file
+descriptors, pjsua's pools and Python objects flat after warm-up."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from support import Peer, run_scenario
+
+CALLS = int(os.environ.get("PJSUA_FFI_SOAK_CALLS", "20000"))
+MESSAGES = int(os.environ.get("PJSUA_FFI_SOAK_MESSAGES", "100000"))
+
+SOAK = """
+import gc, os, sys, threading, time, weakref
+import pjsua_ffi as pj
+from pjsua_ffi._binding import C
+from tests.support import *
+
+PEER, CALLS, MESSAGES = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+WINDOW = 16
+live = weakref.WeakSet()
+
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+def sample(n):
+    gc.collect()
+    return {"n": n, "rss": rss(), "fds": len(os.listdir("/proc/self/fd")),
+            "pool": C.pjffi_pool_used(), "cached": C.pjffi_pool_cached(), "calls": len(live),
+            "t": time.monotonic()}
+
+slots = threading.Semaphore(WINDOW)
+ended = [0]
+failed = [0]
+class Cb(pj.CallCallback):
+    def on_state(self):
+        info = self.call.info()
+        if info.state == pj.CallState.CONFIRMED:
+            self.call.hangup()
+        elif info.state == pj.CallState.DISCONNECTED:
+            if info.last_code not in (200, 603):
+                failed[0] += 1
+            ended[0] += 1
+            slots.release()
+
+msg_done = threading.Semaphore(0)
+msg_status = {"ok": 0, "bad": 0}
+msg_slots = threading.Semaphore(64)
+class Acc(pj.AccountCallback):
+    def on_pager_status(self, to_uri, body, im_id, code, reason):
+        msg_status["ok" if code == 200 else "bad"] += 1
+        msg_slots.release()
+
+lib, (tp,) = ua_lib(max_calls=64)
+acc = ua_account(lib, tp, "soak", cb=Acc())
+samples = []
+t0 = time.monotonic()
+for i in range(CALLS):
+    slots.acquire()
+    call = acc.make_call(PEER, Cb())
+    live.add(call)
+    del call
+    if i % max(1, CALLS // 20) == 0:
+        for _ in range(WINDOW):  # let the calls in flight end, so samples compare
+            slots.acquire()
+        samples.append(sample(i))
+        for _ in range(WINDOW):
+            slots.release()
+for _ in range(WINDOW):
+    slots.acquire()
+call_seconds = time.monotonic() - t0
+samples.append(sample(CALLS))
+msg_samples = []
+t1 = time.monotonic()
+for i in range(MESSAGES):
+    msg_slots.acquire()
+    acc.send_pager(PEER, "soak message %d" % i, im_id=i)
+    if i % max(1, MESSAGES // 20) == 0:
+        for _ in range(64):
+            msg_slots.acquire()
+        msg_samples.append(sample(i))
+        for _ in range(64):
+            msg_slots.release()
+for _ in range(64):
+    msg_slots.acquire()
+msg_seconds = time.monotonic() - t1
+msg_samples.append(sample(MESSAGES))
+# pjsip keeps finished transactions for up to 32 s (RFC 3261 timers): once they expire,
+# the pools in use must be back where they started.
+base = samples[0]["pool"]
+drained = wait_for(lambda: C.pjffi_pool_used() <= base + 16, 60, 0.5)
+final = sample(-1)
+report(samples=samples, msg_samples=msg_samples, ended=ended[0], failed=failed[0],
+       call_seconds=call_seconds, msg_seconds=msg_seconds, msg_status=msg_status,
+       drained=drained, final=final)
+lib.destroy()
+"""
+
+
+def _slope(samples: list, key: str, warmup: float = 0.0) -> float:
+    """Least-squares growth of ``key`` per unit of ``n`` over the samples taken at least
+    ``warmup`` seconds after the first one (the last half of them at least)."""
+    start = samples[0]["t"] + warmup
+    pts = [p for p in samples if p["t"] >= start]
+    if len(pts) < 3:
+        pts = samples[len(samples) // 2:]
+    xs = [p["n"] for p in pts]
+    ys = [p[key] for p in pts]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    den = sum((x - mx) ** 2 for x in xs) or 1.0
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den
+
+
+@pytest.mark.slow
+def test_soak_calls_and_messages() -> None:
+    with Peer() as peer:
+        r = run_scenario(SOAK, peer.uri, str(CALLS), str(MESSAGES), timeout=1500)
+        assert peer.alive()
+    s, m = r["samples"], r["msg_samples"]
+    # Finished transactions live for 32 s: growth before then is pjsip's, not a leak.
+    rss_per_call = _slope(s, "rss", warmup=35.0)
+    rss_per_msg = _slope(m, "rss")
+    pool_per_call = _slope(s, "pool", warmup=35.0)
+    peak = max(p["rss"] for p in s + m)
+    print(f"\nsoak: {CALLS} calls in {r['call_seconds']:.1f} s "
+          f"({CALLS / r['call_seconds']:.0f}/s), {MESSAGES} messages in {r['msg_seconds']:.1f} s "
+          f"({MESSAGES / r['msg_seconds']:.0f}/s)\n"
+          f"  RSS slope {rss_per_call:.2f} B/call, {rss_per_msg:.3f} B/message; pool slope "
+          f"{pool_per_call:.2f} B/call; fds {s[1]['fds']}..{s[-1]['fds']}; live Call objects "
+          f"at the end {s[-1]['calls']}; RSS {s[0]['rss'] >> 20}..{peak >> 20} MiB, "
+          f"{r['final']['rss'] >> 20} MiB at the end; pools in use {s[0]['pool']} at the "
+          f"start, {max(p['pool'] for p in s + m)} at most, {r['final']['pool']} at the end")
+    assert r["ended"] == CALLS and r["failed"] == 0
+    assert r["msg_status"] == {"ok": MESSAGES, "bad": 0}
+    assert s[-1]["calls"] == 0  # every Call object was collected
+    assert max(p["fds"] for p in s[1:]) - min(p["fds"] for p in s[1:]) <= 4
+    assert r["drained"], "pjsua's pools did not return to their starting count"
+    assert r["final"]["fds"] == s[0]["fds"]
+    # After warm-up, memory stays flat: the last sample is within 10 % of the peak.
+    assert r["final"]["rss"] <= peak * 1.1
+    if s[-1]["t"] - s[0]["t"] > 60:  # enough calls after warm-up to fit a slope
+        assert rss_per_call < 256 and abs(pool_per_call) < 0.5
