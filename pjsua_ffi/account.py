@@ -70,11 +70,14 @@ class AccountCallback:
     def on_incoming_subscribe(self, buddy: Optional["Buddy"], from_uri: str, contact_uri: str,
                               pres_obj: Any) -> Tuple[int, str]:
         """A presence SUBSCRIBE arrived; return (code, reason): 200 accepts, 202 leaves
-        it pending (finish with :meth:`Account.pres_notify`), 403 rejects."""
+        it pending (the watcher is told so at once; finish with :meth:`Account.pres_notify`
+        ACTIVE or TERMINATED), 3xx-6xx (e.g. 403) rejects. ``pres_obj`` is a
+        :class:`Watcher`. An exception or an invalid answer rejects with 500."""
         return 200, ""
 
     def on_pager(self, from_uri: str, contact: str, mime_type: str, body: str) -> None:
-        """A MESSAGE arrived outside any call and from no known buddy."""
+        """A MESSAGE arrived outside any call and from none of our buddies. ``body`` is
+        a str whose ``raw`` attribute holds the bytes as received."""
 
     def on_pager_status(self, to_uri: str, body: str, im_id: int, code: int,
                         reason: str) -> None:
@@ -85,6 +88,11 @@ class AccountCallback:
 
     def on_mwi_info(self, body: str) -> None:
         """A message-waiting NOTIFY arrived; ``body`` is its message-summary text."""
+
+    def on_watcher_state(self, pres_obj: Any, state: int) -> None:
+        """A subscription to our presence (the ``pres_obj`` of
+        :meth:`on_incoming_subscribe`) changed to ``state``, a :class:`SubscriptionState`;
+        after TERMINATED it is gone. Not in the legacy module."""
 
 
 class Account(_Handle):
@@ -141,6 +149,10 @@ class Account(_Handle):
 
     def delete(self) -> None:
         """Remove the account (unregistering it); the object is unusable afterwards."""
+        from .buddy import delete_buddies
+
+        self._check("acc_del")
+        delete_buddies(self)  # pjsua would keep them, detached from any account
         self._c("acc_del", C.pjsua_acc_del, self._id)
         self._deleted = True
         self._lib._forget_account(self)
@@ -214,15 +226,11 @@ class Account(_Handle):
 
     def send_pager(self, uri: str, text: Text, im_id: int = 0,
                    content_type: str = "text/plain", hdr_list: HeaderList = None) -> None:
-        """Send a MESSAGE outside any call; its status arrives in ``on_pager_status``."""
-        self._lib._require_uri("im_send", uri, self)
-        keep: list = []
-        to = new_str(uri, keep, "uri")
-        mime = new_str(content_type, keep, "content_type")
-        content = new_str(text, keep, "text")
-        md = msg_data(keep, hdr_list)
-        self._c("im_send", C.pjsua_im_send, self._id, to, mime, content, md,
-                C.pjffi_int_to_ptr(int(im_id)))
+        """Send a MESSAGE outside any call; its status arrives in ``on_pager_status``.
+        ``text`` may be bytes for a non-text ``content_type``."""
+        from .im import send_message
+
+        send_message(self, self, uri, text, im_id, content_type, hdr_list)
 
     def send_typing_ind(self, uri: str, is_typing: bool = True,
                         hdr_list: HeaderList = None) -> None:

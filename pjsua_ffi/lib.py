@@ -175,6 +175,7 @@ class Lib(_MediaMixin):
         fill_log_config(lg, log_cfg, keep)
         fill_media_config(md, media_cfg, int(ua_cfg.max_calls), keep)
         C.pjffi_install_callbacks(ua, lg)
+        C.pjffi_install_presence_callbacks(ua)
         self._log_cfg = log_cfg
         self._txt_cnt = 1 if getattr(ua_cfg, "text_streams", False) else 0
         C.pjffi_set_txt_cnt(self._txt_cnt)

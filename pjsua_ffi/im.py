@@ -1,0 +1,206 @@
+"""Instant messages, typing indications and message-waiting notifications.
+
+Routing of what arrives: a MESSAGE or typing indication inside a call goes to that call's
+:class:`CallCallback`; outside a call, from one of the receiving account's buddies, to
+the buddy's :class:`BuddyCallback`; otherwise to the :class:`AccountCallback`.
+
+A delivery status goes back to whoever sent the message: the call, the buddy
+(:meth:`Buddy.send_pager`) or the account (:meth:`Account.send_pager`). pjsua carries one
+pointer of user data per message; we put a key there and keep ``(sender, im_id)`` under
+that key until the status arrives.
+
+Bodies reach Python as :class:`MessageBody`: a ``str`` (decoded as UTF-8, invalid bytes
+replaced) whose ``raw`` attribute holds the bytes exactly as received.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
+
+from ._binding import C, HeaderList, Text, from_str, from_str_bytes, msg_data, new_str
+from .buddy import Buddy, buddy_of
+from .lib import Lib, _dispatch_call, register_handler
+
+if TYPE_CHECKING:
+    from .account import Account
+    from .call import Call
+
+__all__ = ["MessageBody"]
+
+_MAX_PENDING = 4096  # statuses awaited at once; the oldest is forgotten beyond this
+_keys = itertools.count(1)
+_pending: Dict[int, Tuple[Any, Union["Account", Buddy], int]] = {}
+_pending_lock = threading.Lock()
+
+
+class MessageBody(str):
+    """A received message body: the text, plus ``raw`` (the bytes as received) and
+    ``content_type``. Being a ``str``, it works wherever the text is expected."""
+
+    raw: bytes
+    content_type: str
+
+    def __new__(cls, raw: bytes = b"", content_type: str = "") -> "MessageBody":
+        self = super().__new__(cls, raw.decode("utf-8", "replace"))
+        self.raw = raw
+        self.content_type = content_type
+        return self
+
+    def __reduce__(self) -> Any:
+        return (MessageBody, (self.raw, self.content_type))
+
+
+def send_message(handle: Any, acc: "Account", uri: str, text: Text, im_id: int,
+                 content_type: str, hdr_list: HeaderList) -> None:
+    """Send a MESSAGE from ``acc`` to ``uri``; ``handle`` (the account or a buddy) is
+    checked first and receives the delivery status."""
+    if isinstance(im_id, bool) or not isinstance(im_id, int):
+        raise TypeError("im_id must be an int")
+    acc._lib._require_uri("im_send", uri, acc)
+    if not isinstance(content_type, str):
+        raise TypeError("content_type must be str")
+    if "/" not in content_type:
+        raise ValueError(f"invalid content type {content_type!r}")
+    keep: list = []
+    to = new_str(uri, keep, "uri")
+    mime = new_str(content_type, keep, "content_type")
+    content = new_str(text, keep, "text")
+    md = msg_data(keep, hdr_list)
+    key = _remember(acc._lib, handle, im_id)
+    try:
+        handle._c("im_send", C.pjsua_im_send, acc._id, to, mime, content, md,
+                  C.pjffi_int_to_ptr(key))
+    except BaseException:
+        with _pending_lock:
+            _pending.pop(key, None)
+        raise
+
+
+def _remember(lib: Lib, sender: Union["Account", Buddy], im_id: int) -> int:
+    key = next(_keys)
+    with _pending_lock:
+        while len(_pending) >= _MAX_PENDING:
+            del _pending[next(iter(_pending))]
+        _pending[key] = (lib, sender, im_id)
+    return key
+
+
+def _recall(lib: Lib, key: int) -> Tuple[Optional[Union["Account", Buddy]], int]:
+    with _pending_lock:
+        entry = _pending.pop(key, None)
+    if entry is None or entry[0] is not lib:
+        return None, key
+    return entry[1], entry[2]
+
+
+# ---------------------------------------------------------------------- C → Python
+
+
+def _call_of(lib: Lib, call_id: int) -> Optional["Call"]:
+    if call_id < 0:
+        return None
+    token = int(C.pjffi_ptr_to_int(C.pjsua_call_get_user_data(call_id)))
+    return lib._calls.get(token) if token else None
+
+
+def _account_ref(lib: Lib, acc_id: int) -> Any:
+    """The account, or its id if it is not known yet: an event may arrive while
+    ``create_account`` is still running; it is resolved when delivered, under the
+    library lock that ``create_account`` holds until the account is registered."""
+    acc = lib._accounts.get(acc_id)
+    return acc if acc is not None else acc_id
+
+
+def _account(lib: Lib, ref: Any) -> Optional["Account"]:
+    acc = lib._accounts.get(ref) if isinstance(ref, int) else ref
+    return acc if acc is not None and not acc._deleted else None
+
+
+def _ev_pager(lib: Lib, ev: Any) -> None:
+    mime = from_str(ev.s[3])
+    body = MessageBody(from_str_bytes(ev.s[4]), mime)
+    call = _call_of(lib, ev.call_id)
+    if call is not None:
+        lib._post((_dispatch_call, call, None, "on_pager", mime, body))
+        return
+    from_uri = from_str(ev.s[0])
+    # No buddy lookup for a call we do not know: it would take pjsua's lock while the
+    # call's dialog is locked.
+    buddy = buddy_of(ev.acc_id, from_uri) if ev.call_id < 0 else None
+    lib._post((_deliver_pager, lib, None, _account_ref(lib, ev.acc_id), buddy, from_uri,
+               from_str(ev.s[2]), mime, body))
+
+
+def _deliver_pager(lib: Lib, snapshot: None, ref: Any, buddy: Optional[Buddy],
+                   from_uri: str, contact: str, mime: str, body: MessageBody) -> None:
+    acc = _account(lib, ref)
+    if buddy is not None and not buddy._deleted:
+        buddy._cb.on_pager(mime, body)
+    elif acc is not None:
+        acc._cb.on_pager(from_uri, contact, mime, body)
+
+
+def _ev_pager_status(lib: Lib, ev: Any) -> None:
+    key = int(C.pjffi_ptr_to_int(ev.user_data))
+    body = MessageBody(from_str_bytes(ev.s[1]))
+    code, reason = int(ev.code), from_str(ev.s[2])
+    if ev.call_id >= 0:  # Call.send_pager puts the im_id itself in the user data
+        call = _call_of(lib, ev.call_id)
+        if call is not None:
+            lib._post((_dispatch_call, call, None, "on_pager_status", body, key, code, reason))
+            return
+        sender, im_id = None, key
+    else:
+        sender, im_id = _recall(lib, key)
+    ref = sender._acc if isinstance(sender, Buddy) else _account_ref(lib, ev.acc_id)
+    lib._post((_deliver_pager_status, lib, None, ref, sender, from_str(ev.s[0]), body,
+               im_id, code, reason))
+
+
+def _deliver_pager_status(lib: Lib, snapshot: None, ref: Any, sender: Any, to_uri: str,
+                          body: MessageBody, im_id: int, code: int, reason: str) -> None:
+    acc = _account(lib, ref)
+    if isinstance(sender, Buddy) and not sender._deleted:
+        sender._cb.on_pager_status(body, im_id, code, reason)
+    elif acc is not None:
+        acc._cb.on_pager_status(to_uri, body, im_id, code, reason)
+
+
+def _ev_typing(lib: Lib, ev: Any) -> None:
+    is_typing = bool(ev.flag)
+    call = _call_of(lib, ev.call_id)
+    if call is not None:
+        lib._post((_dispatch_call, call, None, "on_typing", is_typing))
+        return
+    from_uri = from_str(ev.s[0])
+    buddy = buddy_of(ev.acc_id, from_uri) if ev.call_id < 0 else None
+    lib._post((_deliver_typing, lib, None, _account_ref(lib, ev.acc_id), buddy, from_uri,
+               from_str(ev.s[2]), is_typing))
+
+
+def _deliver_typing(lib: Lib, snapshot: None, ref: Any, buddy: Optional[Buddy],
+                    from_uri: str, contact: str, is_typing: bool) -> None:
+    acc = _account(lib, ref)
+    if buddy is not None and not buddy._deleted:
+        buddy._cb.on_typing(is_typing)
+    elif acc is not None:
+        acc._cb.on_typing(from_uri, contact, is_typing)
+
+
+def _ev_mwi_info(lib: Lib, ev: Any) -> None:
+    body = MessageBody(from_str_bytes(ev.s[0]), from_str(ev.s[1]))
+    lib._post((_deliver_mwi, lib, None, _account_ref(lib, ev.acc_id), body))
+
+
+def _deliver_mwi(lib: Lib, snapshot: None, ref: Any, body: MessageBody) -> None:
+    acc = _account(lib, ref)
+    if acc is not None:
+        acc._cb.on_mwi_info(body)
+
+
+register_handler(C.PJFFI_EV_PAGER, _ev_pager)
+register_handler(C.PJFFI_EV_PAGER_STATUS, _ev_pager_status)
+register_handler(C.PJFFI_EV_TYPING, _ev_typing)
+register_handler(C.PJFFI_EV_MWI_INFO, _ev_mwi_info)

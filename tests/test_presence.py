@@ -1,0 +1,275 @@
+"""Presence: buddies, watchers, PUBLISH through kamailio, and misuse that must raise.
+
+The peer-to-peer tests drive two user-agent processes (tests/ua_peer.py): the watcher
+("alice", subscribing to buddies) and the presentity ("bob", answering SUBSCRIBEs).
+Records of a buddy's state are tuples
+("buddy", name, online_status, online_text, activity, note, subscribed, sub_state,
+sub_state_text, sub_term_code, sub_term_reason, contact).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Tuple
+
+import pytest
+
+from tests.support import run_scenario
+from tests.ua_peer import Peer
+
+ONLINE, OFFLINE = 1, 2
+BOB = """
+LIB, tps = start()
+ACC = ua_account(LIB, tps[0], "bob", cb=AccRec("bob", ANSWERS))
+result = uri_of(tps[0], "bob")
+"""
+
+
+@pytest.fixture()
+def two_peers() -> Iterator[Tuple[Peer, Peer]]:
+    with Peer("bob") as bob, Peer("alice") as alice:
+        yield alice, bob
+
+
+def _buddy_state(peer: Peer, name: str, cond: str, timeout: float = 5.0) -> Any:
+    """Wait in ``peer`` for a state record of buddy ``name`` where ``cond`` (on ``e``)."""
+    return peer.run(f"result = wait_event(lambda e: e[0] == 'buddy' and e[1] == {name!r} "
+                    f"and ({cond}), {timeout})")
+
+
+def test_subscribe_and_follow_status_changes(two_peers: Tuple[Peer, Peer]) -> None:
+    alice, bob = two_peers
+    bob_uri = bob.run("ANSWERS = {}\n" + BOB)
+    alice.run(f"""
+        LIB, tps = start()
+        ACC = ua_account(LIB, tps[0], "alice", cb=AccRec("alice"))
+        BUDDY = ACC.add_buddy({bob_uri!r}, BuddyRec("bob"))
+        BUDDY.subscribe()
+        """)
+    # bob's status is offline until he says otherwise.
+    first = _buddy_state(alice, "bob", "e[7] == 'ACTIVE'")
+    assert first[2:4] == [OFFLINE, "Offline"] and first[6] is True
+    assert first[8] == "ACTIVE"
+    sub = bob.run("result = wait_event(lambda e: e[0] == 'subscribe')")
+    assert sub == ["subscribe", "bob", "alice", False, 200]
+    assert bob.run("result = wait_event(lambda e: e[0] == 'watcher')") == \
+        ["watcher", "bob", "alice", "ACTIVE", ""]
+
+    # Each change: forget alice's earlier records, act at bob's, wait at alice's.
+    def change(code: str) -> None:
+        alice.run("EV.items.clear()")
+        bob.run(code)
+
+    change("ACC.set_presence_status(True, pj.PresenceActivity.BUSY, 'in a meeting', 'p1')")
+    busy = _buddy_state(alice, "bob", "e[2] == 1 and e[4] == 'BUSY'")
+    assert busy[3] == "in a meeting" and busy[5] == "in a meeting"
+    assert "sip:bob@127.0.0.1:" in busy[11]  # bob's Contact
+    note = "back at 3 <R&D> \"lab\" – ✓"  # XML's special characters survive the PIDF
+    change(f"ACC.set_presence_status(True, pj.PresenceActivity.AWAY, {note!r})")
+    away = _buddy_state(alice, "bob", "e[4] == 'AWAY'")
+    assert away[2:6] == [ONLINE, note, "AWAY", note]
+    change("ACC.set_basic_status(False)")
+    off = _buddy_state(alice, "bob", "e[2] == 2")
+    assert off[2] == OFFLINE
+    info = alice.run("i = BUDDY.info(); result = [i.uri, i.online_status, i.sub_state.name]")
+    assert info == [bob_uri, OFFLINE, "ACTIVE"]
+
+    # Unsubscribe ends the subscription at both ends...
+    alice.run("BUDDY.unsubscribe()")
+    ended = _buddy_state(alice, "bob", "e[7] == 'TERMINATED'")
+    assert ended[6] is False
+    assert bob.run("result = wait_event(lambda e: e[0] == 'watcher' and e[3] == 'TERMINATED')"
+                   )[2] == "alice"
+    # ...a new subscription is a new watcher, and deleting the buddy ends that one too.
+    alice.run("EV.items.clear(); BUDDY.subscribe()")
+    _buddy_state(alice, "bob", "e[7] == 'ACTIVE' and e[2] == 2")
+    bob.run("EV.items.clear()")
+    assert alice.run("BUDDY.delete(); result = BUDDY.is_valid()") is False
+    assert bob.run("result = wait_event(lambda e: e[0] == 'watcher' and e[3] == 'TERMINATED')"
+                   )[2] == "alice"
+    assert bob.run("result = [w.state.name for w in ACC._cb.watchers.values()]") == \
+        ["TERMINATED"]
+
+
+def test_pending_subscriptions_accepted_or_rejected_later(
+        two_peers: Tuple[Peer, Peer]) -> None:
+    alice, bob = two_peers
+    bob_uri = bob.run("ANSWERS = {'w1': (202, ''), 'w2': (202, ''), 'w3': (403, 'No')}\n"
+                      + BOB)
+    w1_uri = alice.run(f"""
+        LIB, tps = start()
+        BUDDIES = {{}}
+        for name in ("w1", "w2", "w3"):
+            acc = ua_account(LIB, tps[0], name, cb=AccRec(name), set_default=False)
+            BUDDIES[name] = acc.add_buddy({bob_uri!r}, BuddyRec(name))
+        result = uri_of(tps[0], "w1")
+        """)
+    bob.run(f"ACC.add_buddy({w1_uri!r})")  # w1 is bob's buddy too, the others are not
+    alice.run("for b in BUDDIES.values(): b.subscribe()")
+    # Pending: told so at once (PENDING NOTIFY without presence); rejected: 403.
+    assert _buddy_state(alice, "w1", "e[7] == 'PENDING'")[2] == 0
+    assert _buddy_state(alice, "w2", "e[7] == 'PENDING'")[2] == 0
+    rejected = _buddy_state(alice, "w3", "e[7] == 'TERMINATED'")
+    assert rejected[9] == 403
+    subs = bob.run("wait_event(lambda e: e[0] == 'subscribe' and e[2] == 'w3')\n"
+                   "result = sorted(e for e in EV.items if e[0] == 'subscribe')")
+    assert subs == [["subscribe", "bob", "w1", True, 202], ["subscribe", "bob", "w2", False, 202],
+                    ["subscribe", "bob", "w3", False, 403]]
+    assert bob.run("result = wait_event(lambda e: e[0] == 'watcher' and e[2] == 'w1')") == \
+        ["watcher", "bob", "w1", "PENDING", ""]
+    assert bob.run("result = ACC._cb.watchers['w3'].is_valid()") is False
+
+    bob.run("""
+        ACC.set_presence_status(True, pj.PresenceActivity.UNKNOWN, 'hello w1')
+        ACC.pres_notify(ACC._cb.watchers['w1'], pj.SubscriptionState.ACTIVE)
+        ACC.pres_notify(ACC._cb.watchers['w2'], pj.SubscriptionState.TERMINATED, 'rejected')
+        """)
+    accepted = _buddy_state(alice, "w1", "e[7] == 'ACTIVE' and e[2] == 1")
+    assert accepted[3] == "hello w1"
+    refused = _buddy_state(alice, "w2", "e[7] == 'TERMINATED'")
+    assert refused[10] == "rejected" and refused[2] == 0  # never saw bob's presence
+    bob.run("wait_event(lambda e: e[0] == 'watcher' and e[2] == 'w2' and e[3] == 'TERMINATED')")
+
+    # The ended subscriptions are gone for good: pres_notify raises, nothing crashes.
+    errors = bob.run("""
+        result = []
+        for name in ('w2', 'w3'):
+            try:
+                ACC.pres_notify(ACC._cb.watchers[name], pj.SubscriptionState.ACTIVE)
+            except pj.Error as exc:
+                result.append([exc.op_name, exc.err_code])
+        result.append(ACC._cb.watchers['w1'].is_valid())
+        """)
+    assert errors == [["pres_notify", 70023], ["pres_notify", 70023], True]
+
+
+KAMAILIO_SCENARIO = r"""
+import sys
+from tests.support import report, LOOPBACK
+from tests.ua_peer import *
+import pjsua_ffi as pj
+port = int(sys.argv[1])
+LIB, (ta, tb) = start(transports=("udp", "udp"))
+
+def account(user, tp, publish):
+    cfg = pj.AccountConfig("127.0.0.1", user, "pw", registrar=f"sip:127.0.0.1:{port}")
+    cfg.transport_id = tp._id
+    cfg.publish_enabled = publish
+    cfg.pidf_tuple_id = f"{user}-tuple"
+    cfg.rtp_transport_cfg = pj.TransportConfig(0, LOOPBACK, LOOPBACK)
+    acc = LIB.create_account(cfg, cb=AccRec(user))
+    assert wait_for(lambda: acc.info().reg_status == 200, 5)
+    return acc
+
+alice = account("alice", ta, True)
+bob = account("bob", tb, False)
+alice.set_presence_status(True, pj.PresenceActivity.BUSY, "at lunch")
+buddy = bob.add_buddy("sip:alice@127.0.0.1", BuddyRec("alice"))
+buddy.subscribe()
+out = {}
+out["lunch"] = wait_event(lambda e: e[0] == "buddy" and e[3] == "at lunch")
+alice.set_presence_status(True, pj.PresenceActivity.AWAY, "back soon")
+out["away"] = wait_event(lambda e: e[0] == "buddy" and e[3] == "back soon")
+alice.set_basic_status(False)
+out["offline"] = wait_event(lambda e: e[0] == "buddy" and e[2] == 2)
+report(**out)
+"""
+
+
+@pytest.mark.kamailio
+def test_publish_through_kamailio_reaches_subscriber(tmp_path: Any) -> None:
+    from tests.peers.kamailio import Kamailio
+
+    with Kamailio(tmp_path, users={"alice": "pw", "bob": "pw"}, presence=True) as kam:
+        r = run_scenario(KAMAILIO_SCENARIO, str(kam.port), timeout=60)
+        log = kam.log_text()
+    assert "REQ PUBLISH" in log and "REQ SUBSCRIBE" in log
+    assert r["lunch"][2] == ONLINE and r["lunch"][4] == "BUSY"
+    assert r["lunch"][7] == "ACTIVE"
+    assert r["away"][2] == ONLINE and r["away"][4] == "AWAY"
+    assert r["offline"][2] == OFFLINE
+
+
+BAD_INPUT_SCENARIO = r"""
+from tests.support import report
+from tests.ua_peer import *
+import pjsua_ffi as pj
+LIB, (ta, tb) = start(transports=("udp", "udp"))
+alice = ua_account(LIB, ta, "alice", cb=AccRec("alice"))
+bob = ua_account(LIB, tb, "bob", cb=AccRec("bob", {"alice": (403, "")}))
+b_uri = uri_of(tb, "bob")
+out = {}
+
+def attempt(name, fn, *args):
+    try:
+        fn(*args)
+        out[name] = "no error"
+    except pj.Error as exc:
+        out[name] = [exc.op_name, exc.err_code]
+    except (TypeError, ValueError) as exc:
+        out[name] = type(exc).__name__
+
+for i, uri in enumerate(["not a uri", "sip:", "tel:+123456", "sip:a@b\x00c", "<sip:x@y"]):
+    attempt(f"bad_uri{i}", alice.add_buddy, uri)
+attempt("uri_type", alice.add_buddy, 42)
+buddy = alice.add_buddy(b_uri, BuddyRec("bob"))
+attempt("twice", alice.add_buddy, b_uri)
+attempt("twice_name_addr", alice.add_buddy, f'"Bob" <{b_uri}>')
+other = bob.add_buddy(uri_of(ta, "alice"))  # another account may have the same buddy
+attempt("cb_type", alice.add_buddy, uri_of(ta, "carol"), object())
+
+# A rejected subscription: the watcher object is dead once the callback returned.
+buddy.subscribe()
+wait_event(lambda e: e[0] == "buddy" and e[7] == "TERMINATED")
+watcher = bob._cb.watchers["alice"]
+attempt("stale_watcher", bob.pres_notify, watcher, pj.SubscriptionState.ACTIVE)
+attempt("not_a_watcher", bob.pres_notify, 12345, pj.SubscriptionState.ACTIVE)
+attempt("bad_state", bob.pres_notify, watcher, pj.SubscriptionState.SENT)
+attempt("other_account", alice.pres_notify, watcher, pj.SubscriptionState.ACTIVE)
+attempt("bad_activity", alice.set_presence_status, True, 99)
+attempt("bad_im_id", buddy.send_pager, "x", "id")
+attempt("bad_ctype", buddy.send_pager, "x", 1, "plain")
+
+# A deleted buddy, even after pjsua reused its id for a new one.
+old_id = buddy._id
+buddy.delete()
+fresh = alice.add_buddy(uri_of(ta, "dave"))
+out["id_reused"] = fresh._id == old_id
+for op, args in [("info", ()), ("subscribe", ()), ("unsubscribe", ()), ("delete", ()),
+                 ("send_pager", ("hi",)), ("send_typing_ind", (True,))]:
+    attempt(f"deleted_{op}", getattr(buddy, op), *args)
+out["fresh_info"] = fresh.info().uri
+out["valid"] = [buddy.is_valid(), fresh.is_valid()]
+
+# Deleting the account deletes its buddies.
+alice.delete()
+attempt("account_deleted", fresh.info)
+LIB.destroy()
+attempt("after_destroy", other.subscribe)
+report(**out)
+"""
+
+
+def test_bad_input_raises_errors() -> None:
+    r = run_scenario(BAD_INPUT_SCENARIO, timeout=60)
+    einval, eexists, egone, einvalidop = 70004, 70015, 70023, 70013
+    for i in range(5):
+        assert r[f"bad_uri{i}"] in (["buddy_add", einval], ["buddy_add", 171039],
+                                    ["buddy_add", 171040]), r[f"bad_uri{i}"]
+    assert r["uri_type"] == "TypeError"
+    assert r["twice"] == ["buddy_add", eexists]
+    assert r["twice_name_addr"] == ["buddy_add", eexists]
+    assert r["cb_type"] == "TypeError"
+    assert r["stale_watcher"] == ["pres_notify", egone]
+    assert r["not_a_watcher"] == "TypeError"
+    assert r["bad_state"] == ["pres_notify", einval]
+    assert r["other_account"] == ["pres_notify", einval]
+    assert r["bad_activity"] == ["acc_set_online_status2", einval]
+    assert r["bad_im_id"] == "TypeError"
+    assert r["bad_ctype"] == "ValueError"
+    assert r["id_reused"] is True
+    for op in ("info", "subscribe", "unsubscribe", "delete", "send_pager", "send_typing_ind"):
+        assert r[f"deleted_{op}"][1] == einvalidop, (op, r[f"deleted_{op}"])
+    assert r["fresh_info"].startswith("sip:dave@")
+    assert r["valid"] == [False, True]
+    assert r["account_deleted"][1] == einvalidop
+    assert r["after_destroy"][1] == einvalidop
