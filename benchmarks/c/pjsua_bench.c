@@ -1,0 +1,571 @@
+/* pjsua_bench: the C peer of the benchmarks (see benchmarks/README.md).
+ *
+ * The same loopback workloads as the Python peers in benchmarks/peers/, written
+ * directly on the pjsua C API: what a binding could reach if it added nothing.
+ * benchmarks/run.py compiles it with the flags from vendor/pjproject/build.mak and
+ * talks to it through the line protocol described in benchmarks/peers/common.py:
+ *
+ *   @@READY <sip port>     started; a caller then waits for "go" on stdin
+ *   @@HELD <n>             (hold) n calls with audio are up; waits for a line on stdin
+ *   @@RAMPED <n> <reason>  (ramp) stopped adding calls; holds them for --hold-seconds
+ *   @@RESULT <json>        the workload's figures; the process then idles until stdin
+ *                          closes (or it is killed) and exits without tearing down
+ *
+ * Usage: pjsua_bench --role callee|caller [--port P] [--target PORT] [--workload W]
+ *        [--n N] [--seconds S] [--warmup N] [--rtt-n N] [--rtt-seconds S]
+ *        [--window N] [--cap N] [--batch N] [--hold-seconds S] [--max-calls N]
+ */
+#include <pjsua-lib/pjsua.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HAS_TXT_STREAM (PJ_VERSION_NUM >= ((2 << 24) | (17 << 16)))
+#define MAX_SAMPLES 200000
+
+typedef struct options {
+    int caller;
+    int port;
+    int target;
+    const char *workload;
+    int n;
+    double seconds;
+    int warmup;
+    int rtt_n;
+    double rtt_seconds;
+    int window;
+    int cap;
+    int batch;
+    double hold_seconds;
+    int max_calls;
+} options;
+
+static options opt = {0, 0, 0, "idle", 1000, 5.0, 10, 500, 2.0, 32, 600, 50, 5.0, 1024};
+
+/* Everything the callbacks report, guarded by one mutex. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int audio_mode;                    /* connect calls to the bridge (hold, ramp) */
+static char call_confirmed[PJSUA_MAX_CALLS];
+static char call_media[PJSUA_MAX_CALLS];
+static char call_gone[PJSUA_MAX_CALLS];
+static double confirmed_at[PJSUA_MAX_CALLS];
+static int n_confirmed, n_media, n_gone;
+static long msg_ok, msg_fail, msg_rx;
+static double last_status_at;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void deadline_at(struct timespec *ts, double seconds)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += (time_t)seconds;
+    ts->tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec += 1;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static void no_text(pjsua_call_setting *s)
+{
+#if HAS_TXT_STREAM
+    if (s)
+        s->txt_cnt = 0;   /* a text stream stalls every hangup by up to 300 ms */
+#else
+    PJ_UNUSED_ARG(s);
+#endif
+}
+
+/* ------------------------------------------------------------------ callbacks */
+
+static void on_incoming_call(pjsua_acc_id acc_id, pjsua_call_id call_id, pjsip_rx_data *rdata)
+{
+    pjsua_call_setting s;
+    PJ_UNUSED_ARG(acc_id);
+    PJ_UNUSED_ARG(rdata);
+    pjsua_call_setting_default(&s);
+    no_text(&s);
+    pjsua_call_answer2(call_id, &s, 200, NULL, NULL);
+}
+
+static void on_call_rx_offer(pjsua_call_id call_id, const pjmedia_sdp_session *offer,
+                             void *reserved, pjsip_status_code *code, pjsua_call_setting *s)
+{
+    PJ_UNUSED_ARG(call_id); PJ_UNUSED_ARG(offer); PJ_UNUSED_ARG(reserved); PJ_UNUSED_ARG(code);
+    no_text(s);
+}
+
+static void on_call_state(pjsua_call_id call_id, pjsip_event *e)
+{
+    pjsua_call_info ci;
+    double t = now();
+    PJ_UNUSED_ARG(e);
+    if (pjsua_call_get_info(call_id, &ci) != PJ_SUCCESS)
+        return;
+    pthread_mutex_lock(&mu);
+    if (ci.state == PJSIP_INV_STATE_CONFIRMED && !call_confirmed[call_id]) {
+        call_confirmed[call_id] = 1;
+        confirmed_at[call_id] = t;
+        n_confirmed++;
+    } else if (ci.state == PJSIP_INV_STATE_DISCONNECTED && !call_gone[call_id]) {
+        call_gone[call_id] = 1;
+        n_gone++;
+    }
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
+static void on_call_media_state(pjsua_call_id call_id)
+{
+    pjsua_call_info ci;
+    if (pjsua_call_get_info(call_id, &ci) != PJ_SUCCESS)
+        return;
+    if (ci.media_status != PJSUA_CALL_MEDIA_ACTIVE)
+        return;
+    if (audio_mode) {
+        pjsua_conf_port_id slot = pjsua_call_get_conf_port(call_id);
+        if (slot != PJSUA_INVALID_ID) {
+            pjsua_conf_connect(slot, 0);
+            pjsua_conf_connect(0, slot);
+        }
+    }
+    pthread_mutex_lock(&mu);
+    if (!call_media[call_id]) {
+        call_media[call_id] = 1;
+        n_media++;
+    }
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
+static void on_pager2(pjsua_call_id call_id, const pj_str_t *from, const pj_str_t *to,
+                      const pj_str_t *contact, const pj_str_t *mime_type, const pj_str_t *body,
+                      pjsip_rx_data *rdata, pjsua_acc_id acc_id)
+{
+    PJ_UNUSED_ARG(call_id); PJ_UNUSED_ARG(from); PJ_UNUSED_ARG(to); PJ_UNUSED_ARG(contact);
+    PJ_UNUSED_ARG(mime_type); PJ_UNUSED_ARG(body); PJ_UNUSED_ARG(rdata); PJ_UNUSED_ARG(acc_id);
+    pthread_mutex_lock(&mu);
+    msg_rx++;
+    pthread_mutex_unlock(&mu);
+}
+
+static void on_pager_status2(pjsua_call_id call_id, const pj_str_t *to, const pj_str_t *body,
+                             void *user_data, pjsip_status_code status, const pj_str_t *reason,
+                             pjsip_tx_data *tdata, pjsip_rx_data *rdata, pjsua_acc_id acc_id)
+{
+    double t = now();
+    PJ_UNUSED_ARG(call_id); PJ_UNUSED_ARG(to); PJ_UNUSED_ARG(body); PJ_UNUSED_ARG(user_data);
+    PJ_UNUSED_ARG(reason); PJ_UNUSED_ARG(tdata); PJ_UNUSED_ARG(rdata); PJ_UNUSED_ARG(acc_id);
+    pthread_mutex_lock(&mu);
+    if (status / 100 == 2)
+        msg_ok++;
+    else
+        msg_fail++;
+    last_status_at = t;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
+/* Wait (mutex held) until *a or *b is set or the timeout passes; 0 on timeout. */
+static int wait_flags(const char *a, const char *b, double timeout)
+{
+    struct timespec ts;
+    deadline_at(&ts, timeout);
+    while (!*a && !*b) {
+        if (pthread_cond_timedwait(&cv, &mu, &ts) == ETIMEDOUT)
+            return *a || *b;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ output */
+
+static void print_json_list(const char *name, const long *values, int count)
+{
+    int i;
+    printf("\"%s\": [", name);
+    for (i = 0; i < count; ++i)
+        printf(i ? ",%ld" : "%ld", values[i]);
+    printf("]");
+}
+
+static void result_error(const char *what, pj_status_t status)
+{
+    char buf[160];
+    pj_strerror(status, buf, sizeof(buf));
+    printf("@@RESULT {\"error\": \"%s: %s\"}\n", what, buf);
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------------ workloads */
+
+static pj_status_t make_call(pjsua_acc_id acc, const pj_str_t *uri, pjsua_call_id *id)
+{
+    pjsua_call_setting s;
+    pjsua_call_setting_default(&s);
+    no_text(&s);
+    return pjsua_call_make_call(acc, uri, &s, NULL, NULL, id);
+}
+
+static void workload_calls(pjsua_acc_id acc, const pj_str_t *uri)
+{
+    static long lat_us[MAX_SAMPLES];
+    int count = 0, failures = 0, i;
+    double start = now(), t0;
+    const char *error = NULL;
+    pj_status_t status = PJ_SUCCESS;
+
+    for (i = 0; i < opt.warmup + opt.n; ++i) {
+        pjsua_call_id id;
+        if (i == opt.warmup)
+            start = now();
+        if (i >= opt.warmup && (count >= MAX_SAMPLES || now() - start >= opt.seconds))
+            break;
+        t0 = now();
+        status = make_call(acc, uri, &id);
+        if (status != PJ_SUCCESS) {
+            error = "make_call";
+            break;
+        }
+        pthread_mutex_lock(&mu);
+        if (!wait_flags(&call_confirmed[id], &call_gone[id], 5.0)) {
+            pthread_mutex_unlock(&mu);
+            error = "no answer within 5 s";
+            break;
+        }
+        if (!call_confirmed[id] || call_gone[id]) {
+            failures++;
+        } else if (i >= opt.warmup) {
+            lat_us[count++] = (long)((confirmed_at[id] - t0) * 1e6);
+        }
+        pthread_mutex_unlock(&mu);
+        pjsua_call_hangup(id, 0, NULL, NULL);
+        pthread_mutex_lock(&mu);
+        if (!wait_flags(&call_gone[id], &call_gone[id], 5.0)) {
+            pthread_mutex_unlock(&mu);
+            error = "no end of call within 5 s";
+            break;
+        }
+        /* pjsua reuses the id: clear its flags for the next call. */
+        call_confirmed[id] = call_media[id] = call_gone[id] = 0;
+        pthread_mutex_unlock(&mu);
+    }
+    if (error && status != PJ_SUCCESS) {
+        result_error(error, status);
+        return;
+    }
+    printf("@@RESULT {\"n\": %d, \"seconds\": %.6f, \"failures\": %d, ", count,
+           now() - start, failures);
+    if (error)
+        printf("\"error\": \"%s\", ", error);
+    print_json_list("lat_us", lat_us, count);
+    printf("}\n");
+    fflush(stdout);
+}
+
+static pj_status_t send_message(pjsua_acc_id acc, const pj_str_t *uri, long seq)
+{
+    static const pj_str_t mime = {"text/plain", 10};
+    char text[64];
+    pj_str_t body;
+    body.ptr = text;
+    body.slen = snprintf(text, sizeof(text), "benchmark message %ld", seq);
+    return pjsua_im_send(acc, uri, &mime, &body, NULL, NULL);
+}
+
+static void workload_msgs(pjsua_acc_id acc, const pj_str_t *uri)
+{
+    static long rtt_us[MAX_SAMPLES];
+    int rtt_count = 0, i;
+    long sent = 0, done, base_ok, base_fail;
+    double start = now(), t0, end;
+    pj_status_t status;
+    struct timespec ts;
+
+    /* Round trip: one MESSAGE at a time (after a short warm-up). */
+    for (i = 0; i < opt.warmup + opt.rtt_n; ++i) {
+        long before;
+        if (i == opt.warmup)
+            start = now();
+        if (i >= opt.warmup && (rtt_count >= MAX_SAMPLES || now() - start >= opt.rtt_seconds))
+            break;
+        pthread_mutex_lock(&mu);
+        before = msg_ok + msg_fail;
+        pthread_mutex_unlock(&mu);
+        t0 = now();
+        status = send_message(acc, uri, i);
+        if (status != PJ_SUCCESS) {
+            result_error("im_send", status);
+            return;
+        }
+        pthread_mutex_lock(&mu);
+        deadline_at(&ts, 5.0);
+        while (msg_ok + msg_fail == before) {
+            if (pthread_cond_timedwait(&cv, &mu, &ts) == ETIMEDOUT)
+                break;
+        }
+        if (msg_ok + msg_fail == before) {
+            pthread_mutex_unlock(&mu);
+            printf("@@RESULT {\"error\": \"no MESSAGE status within 5 s\"}\n");
+            fflush(stdout);
+            return;
+        }
+        if (i >= opt.warmup)
+            rtt_us[rtt_count++] = (long)((last_status_at - t0) * 1e6);
+        pthread_mutex_unlock(&mu);
+    }
+
+    /* Throughput: up to --window MESSAGEs in flight. */
+    pthread_mutex_lock(&mu);
+    base_ok = msg_ok;
+    base_fail = msg_fail;
+    pthread_mutex_unlock(&mu);
+    start = now();
+    while (sent < opt.n && now() - start < opt.seconds) {
+        pthread_mutex_lock(&mu);
+        deadline_at(&ts, 5.0);
+        while (sent - (msg_ok - base_ok + msg_fail - base_fail) >= opt.window) {
+            if (pthread_cond_timedwait(&cv, &mu, &ts) == ETIMEDOUT)
+                break;
+        }
+        done = msg_ok - base_ok + msg_fail - base_fail;
+        pthread_mutex_unlock(&mu);
+        if (sent - done >= opt.window)
+            break;
+        if (send_message(acc, uri, sent) != PJ_SUCCESS)
+            break;
+        sent++;
+    }
+    pthread_mutex_lock(&mu);
+    deadline_at(&ts, 5.0);
+    while (msg_ok - base_ok + msg_fail - base_fail < sent) {
+        if (pthread_cond_timedwait(&cv, &mu, &ts) == ETIMEDOUT)
+            break;
+    }
+    end = last_status_at > start ? last_status_at : now();
+    printf("@@RESULT {\"tput_n\": %ld, \"tput_failed\": %ld, \"tput_sent\": %ld, "
+           "\"tput_seconds\": %.6f, ", msg_ok - base_ok, msg_fail - base_fail, sent,
+           end - start);
+    pthread_mutex_unlock(&mu);
+    print_json_list("rtt_us", rtt_us, rtt_count);
+    printf("}\n");
+    fflush(stdout);
+}
+
+/* Start calls in batches until `target` are up with audio; returns how many are. */
+static int add_calls(pjsua_acc_id acc, const pj_str_t *uri, int target, char *reason,
+                     size_t reason_len)
+{
+    int made = 0;
+    struct timespec ts;
+    while (made < target) {
+        int want = made + opt.batch < target ? made + opt.batch : target;
+        for (; made < want; ++made) {
+            pjsua_call_id id;
+            pj_status_t status = make_call(acc, uri, &id);
+            if (status != PJ_SUCCESS) {
+                char buf[120];
+                pj_strerror(status, buf, sizeof(buf));
+                snprintf(reason, reason_len, "make_call failed at call %d: %s", made + 1, buf);
+                goto wait_batch;
+            }
+        }
+wait_batch:
+        pthread_mutex_lock(&mu);
+        deadline_at(&ts, 15.0);
+        while ((n_confirmed < made || n_media < made) && n_gone == 0) {
+            if (pthread_cond_timedwait(&cv, &mu, &ts) == ETIMEDOUT)
+                break;
+        }
+        if (reason[0]) {
+            /* keep the first reason */
+        } else if (n_gone) {
+            snprintf(reason, reason_len, "%d calls ended by themselves", n_gone);
+        } else if (n_confirmed < made || n_media < made) {
+            snprintf(reason, reason_len, "only %d of %d calls up after 15 s",
+                     n_confirmed < n_media ? n_confirmed : n_media, made);
+        }
+        pthread_mutex_unlock(&mu);
+        if (reason[0])
+            break;
+    }
+    pthread_mutex_lock(&mu);
+    made = n_media < n_confirmed ? n_media : n_confirmed;
+    made -= n_gone;
+    pthread_mutex_unlock(&mu);
+    return made;
+}
+
+static void workload_hold(pjsua_acc_id acc, const pj_str_t *uri)
+{
+    char reason[200] = "";
+    char line[64];
+    int up = add_calls(acc, uri, opt.n, reason, sizeof(reason));
+    printf("@@HELD %d\n", up);
+    fflush(stdout);
+    if (!fgets(line, sizeof(line), stdin))
+        line[0] = 0;
+    printf("@@RESULT {\"held\": %d, \"reason\": \"%s\"}\n", up, reason);
+    fflush(stdout);
+}
+
+static void workload_ramp(pjsua_acc_id acc, const pj_str_t *uri)
+{
+    char reason[200] = "";
+    int up = add_calls(acc, uri, opt.cap, reason, sizeof(reason));
+    int alive;
+    if (!reason[0])
+        snprintf(reason, sizeof(reason), "cap reached");
+    printf("@@RAMPED %d %s\n", up, reason);
+    fflush(stdout);
+    usleep((useconds_t)(opt.hold_seconds * 1e6));
+    pthread_mutex_lock(&mu);
+    alive = (n_confirmed < n_media ? n_confirmed : n_media) - n_gone;
+    pthread_mutex_unlock(&mu);
+    printf("@@RESULT {\"reached\": %d, \"held\": %d, \"reason\": \"%s\"}\n", up, alive, reason);
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------------ setup */
+
+static void parse_args(int argc, char *argv[])
+{
+    int i;
+    for (i = 1; i + 1 < argc; i += 2) {
+        const char *k = argv[i], *v = argv[i + 1];
+        if (!strcmp(k, "--role")) opt.caller = !strcmp(v, "caller");
+        else if (!strcmp(k, "--port")) opt.port = atoi(v);
+        else if (!strcmp(k, "--target")) opt.target = atoi(v);
+        else if (!strcmp(k, "--workload")) opt.workload = v;
+        else if (!strcmp(k, "--n")) opt.n = atoi(v);
+        else if (!strcmp(k, "--seconds")) opt.seconds = atof(v);
+        else if (!strcmp(k, "--warmup")) opt.warmup = atoi(v);
+        else if (!strcmp(k, "--rtt-n")) opt.rtt_n = atoi(v);
+        else if (!strcmp(k, "--rtt-seconds")) opt.rtt_seconds = atof(v);
+        else if (!strcmp(k, "--window")) opt.window = atoi(v);
+        else if (!strcmp(k, "--cap")) opt.cap = atoi(v);
+        else if (!strcmp(k, "--batch")) opt.batch = atoi(v);
+        else if (!strcmp(k, "--hold-seconds")) opt.hold_seconds = atof(v);
+        else if (!strcmp(k, "--max-calls")) opt.max_calls = atoi(v);
+        else {
+            fprintf(stderr, "pjsua_bench: unknown option %s\n", k);
+            exit(2);
+        }
+    }
+    if (opt.batch < 1)
+        opt.batch = 1;
+    if (opt.window < 1)
+        opt.window = 1;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+#define CHECK(what, expr) do { pj_status_t st_ = (expr); if (st_ != PJ_SUCCESS) { \
+    result_error(what, st_); return 1; } } while (0)
+
+int main(int argc, char *argv[])
+{
+    pjsua_config cfg;
+    pjsua_logging_config log_cfg;
+    pjsua_media_config media_cfg;
+    pjsua_transport_config tp_cfg;
+    pjsua_transport_info tp_info;
+    pjsua_transport_id tp_id;
+    pjsua_acc_config acc_cfg;
+    pjsua_acc_id acc_id;
+    char acc_uri[80], target_uri[80], line[64];
+    pj_str_t uri;
+    pj_str_t pcmu = pj_str("PCMU");
+
+    parse_args(argc, argv);
+    raise_fd_limit();
+    pj_log_set_level(1);
+    audio_mode = !strcmp(opt.workload, "hold") || !strcmp(opt.workload, "ramp");
+
+    CHECK("pjsua_create", pjsua_create());
+    pjsua_config_default(&cfg);
+    cfg.max_calls = (unsigned)opt.max_calls;
+    cfg.cb.on_incoming_call = &on_incoming_call;
+    cfg.cb.on_call_state = &on_call_state;
+    cfg.cb.on_call_media_state = &on_call_media_state;
+    cfg.cb.on_call_rx_offer = &on_call_rx_offer;
+    cfg.cb.on_pager2 = &on_pager2;
+    cfg.cb.on_pager_status2 = &on_pager_status2;
+    pjsua_logging_config_default(&log_cfg);
+    log_cfg.level = 1;
+    log_cfg.console_level = 1;
+    pjsua_media_config_default(&media_cfg);
+    media_cfg.clock_rate = 8000;
+    media_cfg.snd_clock_rate = 8000;
+    media_cfg.no_vad = PJ_TRUE;
+    media_cfg.enable_ice = PJ_FALSE;
+    media_cfg.snd_auto_close_time = 1;
+    CHECK("pjsua_init", pjsua_init(&cfg, &log_cfg, &media_cfg));
+    CHECK("pjsua_set_null_snd_dev", pjsua_set_null_snd_dev());
+    pjsua_codec_set_priority(&pcmu, 255);
+
+    pjsua_transport_config_default(&tp_cfg);
+    tp_cfg.port = (unsigned)opt.port;
+    tp_cfg.bound_addr = pj_str("127.0.0.1");
+    tp_cfg.public_addr = pj_str("127.0.0.1");
+    CHECK("transport_create", pjsua_transport_create(PJSIP_TRANSPORT_UDP, &tp_cfg, &tp_id));
+    CHECK("transport_get_info", pjsua_transport_get_info(tp_id, &tp_info));
+    CHECK("pjsua_start", pjsua_start());
+
+    pjsua_acc_config_default(&acc_cfg);
+    snprintf(acc_uri, sizeof(acc_uri), "sip:bench@127.0.0.1:%d",
+             pj_sockaddr_get_port(&tp_info.local_addr));
+    acc_cfg.id = pj_str(acc_uri);
+    acc_cfg.transport_id = tp_id;
+    acc_cfg.rtp_cfg.port = 0;
+    acc_cfg.rtp_cfg.bound_addr = pj_str("127.0.0.1");
+    acc_cfg.rtp_cfg.public_addr = pj_str("127.0.0.1");
+    CHECK("acc_add", pjsua_acc_add(&acc_cfg, PJ_TRUE, &acc_id));
+
+    printf("@@READY %d\n", pj_sockaddr_get_port(&tp_info.local_addr));
+    fflush(stdout);
+    if (!opt.caller) {
+        /* The callee runs until it is stopped (stdin closed or a signal). */
+        while (fgets(line, sizeof(line), stdin))
+            ;
+        _exit(0);
+    }
+    if (!fgets(line, sizeof(line), stdin))
+        _exit(0);
+    snprintf(target_uri, sizeof(target_uri), "sip:peer@127.0.0.1:%d", opt.target);
+    uri = pj_str(target_uri);
+    if (!strcmp(opt.workload, "calls"))
+        workload_calls(acc_id, &uri);
+    else if (!strcmp(opt.workload, "msgs"))
+        workload_msgs(acc_id, &uri);
+    else if (!strcmp(opt.workload, "hold"))
+        workload_hold(acc_id, &uri);
+    else if (!strcmp(opt.workload, "ramp"))
+        workload_ramp(acc_id, &uri);
+    else
+        printf("@@RESULT {\"error\": \"unknown workload %s\"}\n", opt.workload);
+    fflush(stdout);
+    /* Teardown is not measured: idle until stdin closes, then leave without hanging up. */
+    while (fgets(line, sizeof(line), stdin))
+        ;
+    _exit(0);
+}
