@@ -15,7 +15,7 @@ from ._pjsua import lib as C  # noqa: N812  (C is the conventional name here)
 from .errors import Error
 
 __all__ = ["ffi", "C", "check", "strerror", "to_bytes", "set_str", "new_str", "from_str",
-           "msg_data", "Text", "HeaderList"]
+           "msg_data", "int_to_ptr", "ptr_to_int", "Text", "HeaderList"]
 
 Text = Union[str, bytes]
 HeaderList = Optional[Sequence[Tuple[Text, Text]]]
@@ -26,6 +26,16 @@ PJ_ENOTSUP = C.PJ_ENOTSUP
 PJ_ENOTFOUND = C.PJ_ENOTFOUND
 PJ_EINVALIDOP = C.PJ_EINVALIDOP
 INVALID_ID = C.PJSUA_INVALID_ID
+
+
+def int_to_ptr(value: int) -> Any:
+    """An integer token as a ``void *`` (no C call, so the GIL is kept)."""
+    return ffi.cast("void *", value)
+
+
+def ptr_to_int(ptr: Any) -> int:
+    """A ``void *`` token back as an integer."""
+    return int(ffi.cast("intptr_t", ptr))
 
 
 def strerror(code: int) -> str:
@@ -67,11 +77,13 @@ def new_str(value: Text, keep: list, what: str = "value") -> Any:
     return p
 
 
-def from_str(s: Any) -> str:
+def from_str(s: Any, _unpack: Any = ffi.unpack) -> str:
     """A ``pj_str_t`` as text; invalid UTF-8 is replaced, never an exception."""
-    if s.ptr == ffi.NULL or s.slen <= 0:
+    n = s.slen
+    if n <= 0:
         return ""
-    return ffi.unpack(s.ptr, s.slen).decode("utf-8", "replace")
+    ptr = s.ptr
+    return _unpack(ptr, n).decode("utf-8", "replace") if ptr else ""
 
 
 def from_str_bytes(s: Any) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
-from ._binding import C, HeaderList, Text, ffi, from_str, msg_data, new_str
+from ._binding import C, HeaderList, Text, ffi, from_str, int_to_ptr, msg_data, new_str
 from ._object import _Handle
 from .call import Call, CallCallback, RxData
 from .constants import PresenceActivity
@@ -177,7 +177,9 @@ class Account(_Handle):
         """Call ``dst_uri``; ``cb`` receives every event from the first (CALLING) on."""
         if cb is not None and not isinstance(cb, CallCallback):
             raise TypeError("cb must be a CallCallback")
-        self._lib._require_uri("call_make_call", dst_uri, self)
+        from .lib import _uri_text, uri_error
+
+        _uri_text("call_make_call", dst_uri, self)  # pjsua parses it in full
         keep: list = []
         dst = new_str(dst_uri, keep, "dst_uri")
         md = msg_data(keep, hdr_list)
@@ -188,7 +190,10 @@ class Account(_Handle):
         p_id = ffi.new("int *", -1)
         try:
             self._c("call_make_call", C.pjsua_call_make_call, self._id, dst, opt,
-                    C.pjffi_int_to_ptr(token), md, p_id)
+                    int_to_ptr(token), md, p_id)
+        except Error as exc:
+            lib._unregister_call(call)
+            raise uri_error(exc, dst_uri) from None
         except BaseException:
             lib._unregister_call(call)
             raise

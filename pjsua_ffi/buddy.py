@@ -20,7 +20,7 @@ import weakref
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
-from ._binding import C, HeaderList, Text, ffi, from_str, msg_data, new_str
+from ._binding import C, HeaderList, Text, ffi, from_str, msg_data, new_str, ptr_to_int
 from ._object import _Handle
 from .constants import PresenceActivity, SubscriptionState
 from .errors import Error
@@ -135,7 +135,7 @@ class Buddy(_Handle):
         if self._deleted or self._acc._deleted:
             raise Error(op, self, C.PJ_EINVALIDOP, "the buddy was deleted")
         # pjsua reuses buddy ids: the token in the user data tells ours apart.
-        token = C.pjffi_ptr_to_int(C.pjsua_buddy_get_user_data(self._id))
+        token = ptr_to_int(C.pjsua_buddy_get_user_data(self._id))
         if not self._token or token != self._token:
             self._deleted = True
             raise Error(op, self, C.PJ_EINVALIDOP, "the buddy was deleted")
@@ -377,12 +377,12 @@ def buddy_of(acc_id: int, uri: str) -> Optional[Buddy]:
     bid = C.pjffi_buddy_find(acc_id, new_str(uri, keep))
     if bid < 0:
         return None
-    buddy = buddy_by_token(int(C.pjffi_ptr_to_int(C.pjsua_buddy_get_user_data(bid))))
+    buddy = buddy_by_token(ptr_to_int(C.pjsua_buddy_get_user_data(bid)))
     return buddy if buddy is not None and buddy._acc._id == acc_id else None
 
 
 def _ev_buddy_state(lib: Lib, ev: Any) -> None:
-    buddy = buddy_by_token(int(C.pjffi_ptr_to_int(ev.user_data)))
+    buddy = buddy_by_token(ptr_to_int(ev.user_data))
     if buddy is None or ev.buddy_info == ffi.NULL:
         return
     lib._post((_deliver_buddy_state, buddy, BuddyInfo(ev.buddy_info)))
@@ -444,7 +444,7 @@ def _ask(lib: Lib, acc_id: int, buddy: Optional[Buddy],
 
 
 def _ev_srv_subscribe_state(lib: Lib, ev: Any) -> None:
-    token = int(C.pjffi_ptr_to_int(ev.user_data))
+    token = ptr_to_int(ev.user_data)
     watcher = _watchers.get(token)
     if watcher is None:
         return

@@ -5,7 +5,18 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
-from ._binding import C, HeaderList, Text, ffi, from_str, msg_data, new_str, to_bytes
+from ._binding import (
+    C,
+    HeaderList,
+    Text,
+    ffi,
+    from_str,
+    int_to_ptr,
+    msg_data,
+    new_str,
+    ptr_to_int,
+    to_bytes,
+)
 from ._object import _Handle
 from .constants import CallRole, CallState, MediaDir, MediaState
 from .errors import Error
@@ -17,6 +28,10 @@ if TYPE_CHECKING:
 __all__ = ["Call", "CallInfo", "CallCallback", "RxData"]
 
 _DTMF_DIGITS = re.compile(r"^[0-9*#A-Da-d]+$")
+_ROLES = tuple(CallRole)
+_STATES = tuple(CallState)
+_MEDIA = tuple(MediaState)
+_DIRS = tuple(MediaDir)
 
 
 class RxData:
@@ -66,7 +81,8 @@ class CallInfo:
         self.total_time = 0
         if ci is None:
             return
-        self.role = CallRole(ci.role)
+        # Built for every call event: enum members come from tuples, not Enum calls.
+        self.role = _ROLES[ci.role & 1]
         if lib is not None:
             self.account = lib._accounts.get(ci.acc_id)
         self.uri = from_str(ci.local_info)
@@ -74,15 +90,17 @@ class CallInfo:
         self.remote_uri = from_str(ci.remote_info)
         self.remote_contact = from_str(ci.remote_contact)
         self.sip_call_id = from_str(ci.call_id)
-        self.state = CallState(ci.state)
+        state = ci.state
+        self.state = _STATES[state] if 0 <= state < len(_STATES) else CallState(state)
         self.state_text = from_str(ci.state_text)
-        self.last_code = int(ci.last_status)
+        self.last_code = ci.last_status
         self.last_reason = from_str(ci.last_status_text)
-        self.media_state = MediaState(ci.media_status)
-        self.media_dir = MediaDir(ci.media_dir & 3)
-        self.conf_slot = int(ci.conf_slot)
-        self.call_time = int(ci.connect_duration.sec)
-        self.total_time = int(ci.total_duration.sec)
+        media = ci.media_status
+        self.media_state = _MEDIA[media] if 0 <= media < len(_MEDIA) else MediaState(media)
+        self.media_dir = _DIRS[ci.media_dir & 3]
+        self.conf_slot = ci.conf_slot
+        self.call_time = ci.connect_duration.sec
+        self.total_time = ci.total_duration.sec
 
     def __repr__(self) -> str:
         return (f"<CallInfo {self.state.name} {self.last_code} {self.last_reason!r} "
@@ -166,7 +184,7 @@ class Call(_Handle):
 
     def _check(self, op: str) -> None:
         # pjsua reuses call ids: the token in the call's user data tells ours apart.
-        token = C.pjffi_ptr_to_int(C.pjsua_call_get_user_data(self._id))
+        token = ptr_to_int(C.pjsua_call_get_user_data(self._id))
         if not self._alive or token != self._token:
             raise Error(op, self, C.PJ_EINVALIDOP, "the call has ended")
 
@@ -196,7 +214,7 @@ class Call(_Handle):
             self._obj_name = f"Call {call_id}"
             self._alive = call_id != -1 and bool(C.pjsua_call_is_active(call_id))
             if self._alive:
-                C.pjsua_call_set_user_data(call_id, C.pjffi_int_to_ptr(lib._register_call(self)))
+                C.pjsua_call_set_user_data(call_id, int_to_ptr(lib._register_call(self)))
         finally:
             lib._leave()
 
@@ -330,7 +348,7 @@ class Call(_Handle):
         content = new_str(text, keep, "text")
         md = msg_data(keep, hdr_list)
         self._c("call_send_im", C.pjsua_call_send_im, self._id, mime, content, md,
-                C.pjffi_int_to_ptr(int(im_id)))
+                int_to_ptr(int(im_id)))
 
     def send_typing_ind(self, is_typing: bool = True, hdr_list: HeaderList = None) -> None:
         """Tell the peer we started or stopped typing."""

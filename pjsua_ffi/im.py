@@ -19,9 +19,20 @@ import itertools
 import threading
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
 
-from ._binding import C, HeaderList, Text, from_str, from_str_bytes, msg_data, new_str
+from ._binding import (
+    C,
+    HeaderList,
+    Text,
+    from_str,
+    from_str_bytes,
+    int_to_ptr,
+    msg_data,
+    new_str,
+    ptr_to_int,
+)
 from .buddy import Buddy, buddy_of
-from .lib import Lib, _dispatch_call, register_handler
+from .errors import Error
+from .lib import Lib, _dispatch_call, _uri_text, register_handler, uri_error
 
 if TYPE_CHECKING:
     from .account import Account
@@ -58,7 +69,7 @@ def send_message(handle: Any, acc: "Account", uri: str, text: Text, im_id: int,
     checked first and receives the delivery status."""
     if isinstance(im_id, bool) or not isinstance(im_id, int):
         raise TypeError("im_id must be an int")
-    acc._lib._require_uri("im_send", uri, acc)
+    _uri_text("im_send", uri, acc)  # pjsua parses it in full
     if not isinstance(content_type, str):
         raise TypeError("content_type must be str")
     if "/" not in content_type:
@@ -71,7 +82,11 @@ def send_message(handle: Any, acc: "Account", uri: str, text: Text, im_id: int,
     key = _remember(acc._lib, handle, im_id)
     try:
         handle._c("im_send", C.pjsua_im_send, acc._id, to, mime, content, md,
-                  C.pjffi_int_to_ptr(key))
+                  int_to_ptr(key))
+    except Error as exc:
+        with _pending_lock:
+            _pending.pop(key, None)
+        raise uri_error(exc, uri) from None
     except BaseException:
         with _pending_lock:
             _pending.pop(key, None)
@@ -101,7 +116,7 @@ def _recall(lib: Lib, key: int) -> Tuple[Optional[Union["Account", Buddy]], int]
 def _call_of(lib: Lib, call_id: int) -> Optional["Call"]:
     if call_id < 0:
         return None
-    token = int(C.pjffi_ptr_to_int(C.pjsua_call_get_user_data(call_id)))
+    token = ptr_to_int(C.pjsua_call_get_user_data(call_id))
     return lib._calls.get(token) if token else None
 
 
@@ -143,7 +158,7 @@ def _deliver_pager(lib: Lib, snapshot: None, ref: Any, buddy: Optional[Buddy],
 
 
 def _ev_pager_status(lib: Lib, ev: Any) -> None:
-    key = int(C.pjffi_ptr_to_int(ev.user_data))
+    key = ptr_to_int(ev.user_data)
     body = MessageBody(from_str_bytes(ev.s[1]))
     code, reason = int(ev.code), from_str(ev.s[2])
     if ev.call_id >= 0:  # Call.send_pager puts the im_id itself in the user data

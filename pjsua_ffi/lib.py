@@ -49,7 +49,7 @@ import traceback
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from . import _binding
-from ._binding import C, ffi, from_str, from_str_bytes, to_bytes
+from ._binding import C, ffi, from_str, from_str_bytes, ptr_to_int, to_bytes
 from .account import Account, AccountCallback, AccountInfo
 from .call import Call, CallInfo, RxData
 from .config import (
@@ -273,7 +273,11 @@ class Lib(_MediaMixin):
             if self._state not in (_INITIALIZED, _STARTED):
                 raise Error(op, obj, C.PJ_EINVALIDOP, _state_text(self._state))
             self._in_flight += 1
-        C.pjffi_thread_register(b"python")
+        tls = self._tls
+        if not tls.__dict__.get("registered"):
+            # Once per thread and library: pjlib aborts on calls from unknown threads.
+            C.pjffi_thread_register(b"python")
+            tls.registered = True
 
     def _leave(self) -> None:
         with self._gate:
@@ -415,8 +419,8 @@ class Lib(_MediaMixin):
         return opt
 
     def _require_uri(self, op: str, uri: Any, obj: Any) -> None:
-        if not isinstance(uri, str):
-            raise TypeError(f"a SIP URI must be str, not {type(uri).__name__}")
+        """Check a URI in full (pjsip's parser) before an operation that needs it."""
+        _uri_text(op, uri, obj)
         if self.verify_sip_url(uri) != 0:
             raise Error(op, obj, C.PJ_EINVAL, f"invalid SIP URI {uri!r}")
 
@@ -532,6 +536,25 @@ class Lib(_MediaMixin):
             self._leave()
 
 
+_URI_ERRORS = frozenset((C.PJSIP_EINVALIDURI, C.PJSIP_EINVALIDREQURI,
+                         C.PJSIP_EINVALIDSCHEME, C.PJSIP_EINVALIDMSG))
+
+
+def _uri_text(op: str, uri: Any, obj: Any) -> None:
+    """Cheap checks for operations whose C call parses the URI itself."""
+    if not isinstance(uri, str):
+        raise TypeError(f"a SIP URI must be str, not {type(uri).__name__}")
+    if not uri or "\x00" in uri or len(uri) > 2000 or ":" not in uri:
+        raise Error(op, obj, C.PJ_EINVAL, f"invalid SIP URI {uri!r}")
+
+
+def uri_error(exc: Error, uri: str) -> Error:
+    """Give a pjsip URI parse failure a message that names the URI."""
+    if exc.err_code in _URI_ERRORS:
+        return Error(exc.op_name, exc.obj, exc.err_code, f"invalid SIP URI {uri!r}")
+    return exc
+
+
 def _state_text(state: int) -> str:
     return {
         _CREATED: "the library is not initialised (call init() and start())",
@@ -616,7 +639,7 @@ def pjffi_py_event(ev: Any) -> None:
 
 
 def _call_for(lib: Lib, ev: Any) -> Optional[Call]:
-    token = int(C.pjffi_ptr_to_int(ev.user_data))
+    token = ptr_to_int(ev.user_data)
     return lib._calls.get(token) if token else None
 
 
@@ -657,7 +680,7 @@ def _ev_media_state(lib: Lib, ev: Any) -> None:
 def _ev_incoming_call(lib: Lib, ev: Any) -> None:
     acc = lib._accounts.get(ev.acc_id)
     call = Call(lib, ev.call_id)
-    lib._register_call(call, int(C.pjffi_ptr_to_int(ev.user_data)))  # given by C
+    lib._register_call(call, ptr_to_int(ev.user_data))  # given by C
     info = CallInfo(lib, ev.call_info) if ev.call_info != ffi.NULL else None
     call._last_info = info
     rdata = RxData(from_str(ev.s[5]), from_str(ev.s[4]))
@@ -711,7 +734,7 @@ def _ev_call_replaced(lib: Lib, ev: Any) -> None:
     old = _call_for(lib, ev)
     if old is None:
         return
-    token = int(C.pjffi_ptr_to_int(ev.obj))  # C gave the replacing call its token
+    token = ptr_to_int(ev.obj)  # C gave the replacing call its token
     new = lib._calls.get(token) if token else None
     if new is None:
         new = Call(lib, ev.other_id)
