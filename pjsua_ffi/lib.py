@@ -81,6 +81,7 @@ _PJ_TO_LOGGING = {0: logging.CRITICAL, 1: logging.ERROR, 2: logging.WARNING, 3: 
 _CREATED, _INITIALIZED, _STARTED, _CLOSING, _DESTROYED = range(5)
 _SYNC_LOCK_WAIT = 0.5  # seconds a callback that needs an answer waits for the lock
 _MAX_PENDING = 256     # events kept for a call without a callback
+_BATCH = 64            # events taken from the C queue per call into C
 
 
 class _LibLock:
@@ -123,7 +124,8 @@ class Lib(_MediaMixin):
             Lib._instance = self
         self._obj_name = "Lib"
         self._lock = threading.RLock()
-        self._gate = threading.Condition(threading.Lock())
+        self._gate_lock = threading.Lock()  # taken directly on the hot path
+        self._gate = threading.Condition(self._gate_lock)
         self._in_flight = 0
         self._state = _CREATED
         self._events: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
@@ -131,6 +133,7 @@ class Lib(_MediaMixin):
         self._has_thread = False
         self._quit = False
         self._dispatcher_ident = 0
+        self._batch = ffi.new("pjffi_event *[]", _BATCH)
         self._tls = threading.local()
         self._accounts: Dict[int, Account] = {}
         self._calls: Dict[int, Call] = {}
@@ -269,7 +272,7 @@ class Lib(_MediaMixin):
     # ------------------------------------------------------------------ the gate
 
     def _enter(self, op: str, obj: Any) -> None:
-        with self._gate:
+        with self._gate_lock:
             if self._state not in (_INITIALIZED, _STARTED):
                 raise Error(op, obj, C.PJ_EINVALIDOP, _state_text(self._state))
             self._in_flight += 1
@@ -280,7 +283,7 @@ class Lib(_MediaMixin):
             tls.registered = True
 
     def _leave(self) -> None:
-        with self._gate:
+        with self._gate_lock:
             self._in_flight -= 1
             if self._in_flight == 0 and self._state == _CLOSING:
                 self._gate.notify_all()
@@ -317,32 +320,39 @@ class Lib(_MediaMixin):
         """Take events from the C queue (waiting up to ``timeout_ms``; -1 until woken),
         turn them into deliveries, and run those. Returns how many ran."""
         n = 0
-        ev = C.pjffi_next_event(timeout_ms)
-        while ev != ffi.NULL:
+        batch = self._batch
+        # Every C call lets other threads take the GIL: take events in batches.
+        count = C.pjffi_next_events(batch, _BATCH, timeout_ms)
+        while count:
             try:
-                handler = _HANDLERS.get(ev.kind)
-                if handler is not None:
-                    handler(self, ev)
-            except Exception:  # noqa: BLE001  (a bad event must not stop the thread)
-                log.error("error while handling a pjsua event:\n%s", traceback.format_exc())
+                for i in range(count):
+                    ev = batch[i]
+                    try:
+                        handler = _HANDLERS.get(ev.kind)
+                        if handler is not None:
+                            handler(self, ev)
+                    except Exception:  # noqa: BLE001  (a bad event must not stop the thread)
+                        log.error("error while handling a pjsua event:\n%s",
+                                  traceback.format_exc())
+                    n += self._run_posted()
             finally:
-                C.pjffi_free_event(ev)
-            n += self._run_posted()
+                C.pjffi_free_events(batch, count)
             if self._quit:
                 return n
-            ev = C.pjffi_next_event(0)
+            count = C.pjffi_next_events(batch, _BATCH, 0)
         return n + self._run_posted()
 
     def _run_posted(self) -> int:
         n = 0
-        get = self._events.get_nowait
-        while True:
+        events = self._events
+        while not events.empty():
             try:
-                item = get()
-            except queue.Empty:
-                return n
+                item = events.get_nowait()
+            except queue.Empty:  # another thread (handle_events) took it
+                break
             self._deliver(item)
             n += 1
+        return n
 
     def _deliver(self, item: Tuple[Any, ...]) -> None:
         """Run one queued event under the library lock, with its snapshot visible."""
@@ -382,9 +392,13 @@ class Lib(_MediaMixin):
                 self._lock.release()
 
     def _post(self, item: Tuple[Any, ...]) -> None:
+        """Deliver ``item`` now if this is the callback thread (event handlers run
+        there, in order), else queue it for that thread and wake it."""
+        if threading.get_ident() == self._dispatcher_ident:
+            self._deliver(item)
+            return
         self._events.put(item)
-        if threading.get_ident() != self._dispatcher_ident:
-            C.pjffi_wake()  # the callback thread may be waiting in C
+        C.pjffi_wake()  # the callback thread may be waiting in C
 
     def _drain_logs(self) -> None:
         """Deliver log lines that were queued after the callback thread stopped."""

@@ -51,6 +51,8 @@ void pjffi_enable_events(int on);
 long pjffi_new_token(void);
 pjffi_event *pjffi_next_event(int timeout_ms);
 void pjffi_free_event(pjffi_event *ev);
+int pjffi_next_events(pjffi_event **out, int max, int timeout_ms);
+void pjffi_free_events(pjffi_event **evs, int n);
 void pjffi_wake(void);
 unsigned pjffi_queue_clear(void);
 unsigned long pjffi_queue_dropped(void);

@@ -320,6 +320,39 @@ static void pjffi_free_event(pjffi_event *ev)
     free((pjffi_qevent*)ev);
 }
 
+/* Up to max queued events at once (waiting as pjffi_next_event does for the first):
+ * one call, so one release of the GIL, for a whole batch. Returns how many. */
+static int pjffi_next_events(pjffi_event **out, int max, int timeout_ms)
+{
+    int n = 0;
+    pjffi_qevent *q;
+    if (max <= 0)
+        return 0;
+    out[n] = pjffi_next_event(timeout_ms);
+    if (!out[n])
+        return 0;
+    n++;
+    pthread_mutex_lock(&q_lock);
+    while (n < max && (q = q_head) != NULL) {
+        q_head = q->next;
+        if (!q_head)
+            q_tail = NULL;
+        q_len--;
+        out[n++] = &q->ev;
+    }
+    pthread_mutex_unlock(&q_lock);
+    return n;
+}
+
+static void pjffi_free_events(pjffi_event **evs, int n)
+{
+    int i;
+    for (i = 0; i < n; ++i) {
+        free((pjffi_qevent*)evs[i]);
+        evs[i] = NULL;
+    }
+}
+
 /* Make a waiting pjffi_next_event() return (with or without an event). */
 static void pjffi_wake(void)
 {
