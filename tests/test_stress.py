@@ -1,0 +1,160 @@
+"""Deadlock-free under contention: eight threads call the API while calls, messages and
+presence events flow, with a watchdog that dumps every thread's stack if progress
+stops. Bounded in time; no event may be lost."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from support import run_scenario
+
+SECONDS = float(os.environ.get("PJSUA_FFI_STRESS_SECONDS", "60"))
+
+STRESS = """
+import faulthandler, os, random, sys, threading, time
+import pjsua_ffi as pj
+from tests.support import *
+
+SECONDS = float(sys.argv[1])
+stop = threading.Event()
+progress = [0]
+lock = threading.Lock()
+count = {"calls": 0, "confirmed": 0, "ended": 0, "sent": 0, "status_ok": 0, "status_bad": 0,
+         "received": 0, "presence": 0, "api": 0, "errors": 0, "locks": 0}
+
+def bump(key, n=1):
+    with lock:
+        count[key] += n
+        progress[0] += 1
+
+def watchdog():
+    last, idle = -1, 0.0
+    while not stop.wait(1.0):
+        idle = idle + 1.0 if progress[0] == last else 0.0
+        last = progress[0]
+        if idle >= 20:
+            print("WATCHDOG: no progress for 20 s", file=sys.stderr, flush=True)
+            faulthandler.dump_traceback(all_threads=True)
+            os._exit(3)
+threading.Thread(target=watchdog, daemon=True).start()
+
+lib, (tp_a, tp_b) = ua_lib(max_calls=128, transports=("udp", "udp"))
+live_calls = []
+
+class CallCb(pj.CallCallback):
+    def on_state(self):
+        state = self.call.info().state
+        if state == pj.CallState.CONFIRMED:
+            bump("confirmed")
+        elif state == pj.CallState.DISCONNECTED:
+            bump("ended")
+
+class B(pj.AccountCallback):
+    def on_incoming_call(self, call):
+        call.answer(200)
+    def on_pager(self, from_uri, contact, mime_type, body):
+        bump("received")
+
+class A(pj.AccountCallback):
+    def on_pager_status(self, to_uri, body, im_id, code, reason):
+        bump("status_ok" if code == 200 else "status_bad")
+
+class Watch(pj.BuddyCallback):
+    def on_state(self):
+        self.buddy.info()
+        bump("presence")
+
+b = ua_account(lib, tp_b, "b", cb=B(), set_default=False)
+a = ua_account(lib, tp_a, "a", cb=A())
+uri_b = uri_of(tp_b, "b")
+buddy = a.add_buddy(uri_b, Watch())
+buddy.subscribe()
+
+def caller():
+    while not stop.is_set():
+        try:
+            call = a.make_call(uri_b, CallCb())
+            bump("calls")
+            with lock:
+                live_calls.append(call)
+            time.sleep(random.uniform(0.01, 0.1))
+            call.hangup()
+        except pj.Error:
+            bump("errors")
+
+def sender():
+    i = 0
+    while not stop.is_set():
+        try:
+            a.send_pager(uri_b, "stress %d" % i, im_id=i)
+            bump("sent")
+        except pj.Error:
+            bump("errors")
+        i += 1
+        time.sleep(0.002)
+
+def presence():
+    while not stop.is_set():
+        b.set_presence_status(random.random() < 0.5, pj.PresenceActivity.BUSY,
+                              "note %f" % random.random())
+        bump("api")
+        time.sleep(0.05)
+
+def poker():
+    while not stop.is_set():
+        with lock:
+            calls = list(live_calls[-20:])
+        for call in calls:
+            for op in (call.info, call.is_valid, lambda: call.dial_dtmf("1"), call.hold,
+                       call.unhold, lambda: call.send_request("INFO")):
+                try:
+                    op()
+                except pj.Error:
+                    bump("errors")
+                bump("api")
+        try:
+            lib.conf_connect(random.randint(-3, 300), random.randint(-3, 300))
+        except (pj.Error, ValueError):
+            bump("errors")
+        time.sleep(0.01)
+
+def locker():
+    while not stop.is_set():
+        with lib.auto_lock():
+            a.info()
+            buddy.info()
+            time.sleep(0.005)
+        bump("locks")
+        time.sleep(0.01)
+
+threads = [threading.Thread(target=f, name=f.__name__ + str(i))
+           for i, f in enumerate([caller, caller, sender, sender, presence, poker, poker, locker])]
+for t in threads:
+    t.start()
+time.sleep(SECONDS)
+stop.set()
+for t in threads:
+    t.join(30)
+hung = [t.name for t in threads if t.is_alive()]
+# Let the last calls and messages finish, then check that nothing was lost.
+lib.hangup_all()
+done = wait_for(lambda: count["ended"] == count["calls"] and
+                count["status_ok"] + count["status_bad"] == count["sent"], 40, 0.1)
+report(hung=hung, done=done, **count)
+lib.destroy()
+"""
+
+
+@pytest.mark.slow
+def test_eight_threads_under_load_no_deadlock_no_lost_events() -> None:
+    r = run_scenario(STRESS, str(SECONDS), timeout=SECONDS + 180)
+    print(f"\nstress {SECONDS:.0f} s: {r['calls']} calls ({r['confirmed']} confirmed), "
+          f"{r['sent']} messages ({r['received']} received, {r['status_ok']} delivered), "
+          f"{r['presence']} presence events, {r['api']} other API calls, {r['locks']} "
+          f"auto_lock holds, {r['errors']} errors raised as exceptions")
+    assert r["hung"] == []
+    assert r["done"] is True, r
+    assert r["ended"] == r["calls"] and r["confirmed"] > 0
+    assert r["status_ok"] == r["sent"] == r["received"] and r["status_bad"] == 0
+    assert r["presence"] > 0 and r["locks"] > 0
