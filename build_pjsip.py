@@ -51,11 +51,13 @@ CDEF_ORDER = [
     "media.h",
     "helpers.h",
     "callbacks.h",
+    "media_port.h",
 ]
 
 # Our C sources, compiled into the extension in this order after pjsua.h.
 CSRC_ORDER = [
     "helpers.c",
+    "media_port.c",
 ]
 
 # Headers that configure looks for, and the Debian package that provides each one.
