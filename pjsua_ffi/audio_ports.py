@@ -23,14 +23,18 @@ clock thread and Python:
   bridge and the call go on.
 
 Sink callbacks and source producers run on the pump thread, one at a time and without
-the library lock (they may still call the library). ``on_eof`` callbacks are queued
-and run like all other callbacks: on the callback thread with the library lock held.
+the library lock (they may still call the library). Since all Python ports of a library
+share the pump, a slow callback also delays the others; their rings absorb that for up
+to ``buffer_ms``. ``on_eof`` callbacks are queued and run like all other callbacks: on
+the callback thread with the library lock held.
 
 Zero copy and its limit
 -----------------------
 With ``copy=False`` (the default) a sink's callback gets a read-only view of a buffer
-that the sink reuses: nothing is allocated per call, but the contents are valid only
-until the callback returns. Pass ``copy=True`` to get arrays you may keep.
+that the sink reuses: nothing is allocated per call, and the only copy is one memcpy
+from the C ring. The contents are valid only until the callback returns (a view kept
+longer shows later audio; it never points at freed memory). Pass ``copy=True`` to get
+arrays you may keep.
 """
 
 from __future__ import annotations
@@ -55,17 +59,26 @@ _PUMP_POLL_MS = 250    # the pump also wakes this often to notice stop()
 _READ_POLL_S = 0.005   # AudioSink.read() checks for data this often while waiting
 
 
+_np: Any = None
+
+
 def _numpy() -> Any:
-    try:
-        import numpy
-    except ImportError:  # pragma: no cover  (numpy is an optional dependency)
-        raise ImportError("Python audio ports need numpy: pip install numpy") from None
-    return numpy
+    global _np
+    if _np is None:
+        try:
+            import numpy
+        except ImportError:  # pragma: no cover  (numpy is an optional dependency)
+            raise ImportError("Python audio ports need numpy: pip install numpy") from None
+        _np = numpy
+    return _np
 
 
 def _samples(data: Any) -> Any:
     """``data`` as a contiguous 1-D int16 array (no copy when it already is one)."""
-    np = _numpy()
+    np = _np or _numpy()
+    if type(data) is np.ndarray and data.dtype == np.int16 and data.ndim == 1 \
+            and data.flags.c_contiguous:
+        return data  # the common case, kept cheap: it runs for every chunk
     arr = np.asarray(data)
     if arr.ndim != 1:
         raise ValueError(f"samples must be one-dimensional (mono), not shape {arr.shape}")
@@ -121,8 +134,6 @@ class _AudioPort:
         self._lib = lib
         self._lock = threading.RLock()
         self._closed = False
-        self._close_pending = False
-        self._in_callback = False
         self._port: Any = None
         self._final = AudioStats()
         self._st = ffi.new("pjffi_aport_stats *")
@@ -178,22 +189,18 @@ class _AudioPort:
     # -- closing
 
     def close(self) -> None:
-        """Take the port off the bridge. Waits for a callback of this port that runs on
-        another thread; from inside its own callback it takes effect on return."""
+        """Take the port off the bridge (also from its own callback). A callback that is
+        already running on the pump thread finishes; no new one starts."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            if self._in_callback:
-                self._close_pending = True
-                return
             self._release(gated=True)
 
     def _close_now(self) -> None:
         """Library shutdown: close without the API gate (pjsua is still alive)."""
         with self._lock:
             self._closed = True
-            self._close_pending = False
             if self._port is not None:
                 C.pjffi_thread_register(b"python")
                 self._release(gated=False)
@@ -263,8 +270,8 @@ class AudioSource(_AudioPort):
             raise ValueError("buffer_ms must be a positive int")
         self._on_eof = on_eof
         self._eof_seen = 0
+        self._eof_box = ffi.new("unsigned long *")
         self._ended = False
-        self._in_callback = False
         self._pending: Any = None
         self._producer: Optional[Callable[[int], Any]] = None
         np = _numpy()
@@ -300,7 +307,6 @@ class AudioSource(_AudioPort):
         producer = self._producer
         if producer is None or self._ended:
             return None
-        self._in_callback = True
         try:
             chunk = producer(room)
         except StopIteration:
@@ -309,8 +315,6 @@ class AudioSource(_AudioPort):
             log.error("exception in an AudioSource producer (source ends):\n%s",
                       traceback.format_exc())
             chunk = None
-        finally:
-            self._in_callback = False
         if chunk is None:
             self._ended = True
             return None
@@ -337,20 +341,22 @@ class AudioSource(_AudioPort):
         return np.concatenate(parts) if parts else np.zeros(0, np.int16)
 
     def _refill(self, room: int) -> None:
+        """Pump thread: ask the producer (without our lock) and queue what it gives."""
         while room > 0:
             chunk = self._pending
             self._pending = None
             if chunk is None:
                 chunk = self._produce(room)
-                if self._closed:
+            with self._lock:
+                if self._port is None:
                     return
                 if chunk is None:
                     C.pjffi_aport_finish(self._port)
                     return
-            if len(chunk) == 0:
-                return
-            n = int(C.pjffi_aport_write(self._port, ffi.from_buffer("int16_t[]", chunk),
-                                        len(chunk)))
+                if len(chunk) == 0:
+                    return
+                n = int(C.pjffi_aport_write(self._port, ffi.from_buffer("int16_t[]", chunk),
+                                            len(chunk)))
             room -= n
             if n < len(chunk):
                 self._pending = chunk[n:]
@@ -360,13 +366,10 @@ class AudioSource(_AudioPort):
         with self._lock:
             if self._port is None:
                 return
-            C.pjffi_aport_get_stats(self._port, self._st)
-            eof = int(self._st.eof_count)
-            if self._producer is not None and not self._st.finished and not self._closed:
-                self._refill(int(self._st.capacity - self._st.fill))
-            if self._close_pending:
-                self._close_pending = False
-                self._release(gated=True)
+            room = int(C.pjffi_aport_room(self._port, self._eof_box))
+            eof = int(self._eof_box[0])
+        if room > 0 and self._producer is not None:
+            self._refill(room)
         if eof > self._eof_seen:
             self._eof_seen = eof
             if self._on_eof is not None:
@@ -453,26 +456,22 @@ class AudioSink(_AudioPort):
         return int(C.pjffi_aport_read(self._port, self._cbuf, len(self._buf)))
 
     def _service(self) -> None:
+        """Pump thread: move what arrived into our buffer and hand it over. The callback
+        runs without our lock: the buffer belongs to Python, so closing the sink meanwhile
+        is safe."""
         cb = self._callback
         if cb is None:
             return
         with self._lock:
-            if self._port is None or self._in_callback:
+            if self._port is None:
                 return
             n = self._take()
-            if n == 0:
-                return
-            samples = self._buf[:n].copy() if self._copy else self._view[:n]
-            self._in_callback = True
-            try:
-                cb(samples)
-            except Exception:  # noqa: BLE001  (a callback must not stop the pump)
-                log.error("exception in an AudioSink callback:\n%s", traceback.format_exc())
-            finally:
-                self._in_callback = False
-            if self._close_pending:
-                self._close_pending = False
-                self._release(gated=True)
+        if n == 0:
+            return
+        try:
+            cb(self._buf[:n].copy() if self._copy else self._view[:n])
+        except Exception:  # noqa: BLE001  (a callback must not stop the pump)
+            log.error("exception in an AudioSink callback:\n%s", traceback.format_exc())
 
     def read(self, max_samples: Optional[int] = None, timeout: float = 0.0) -> Any:
         """Received samples (a new int16 array of whole frames; empty if none came

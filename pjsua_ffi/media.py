@@ -33,6 +33,7 @@ PlayerEofCallback = Callable[[int], Any]
 # Device ids with a meaning of their own: default capture, default playback, no device,
 # the null device.
 _SPECIAL_DEVS = (-1, -2, -3, -99)
+_STATE_LOCK = threading.Lock()
 
 
 class SoundDeviceInfo:
@@ -207,7 +208,8 @@ class _MediaMixin:
     def _media(self) -> _MediaState:
         st = self.__dict__.get("_media_state")
         if st is None:
-            st = self.__dict__["_media_state"] = _MediaState()
+            with _STATE_LOCK:
+                st = self.__dict__.setdefault("_media_state", _MediaState())
         return st
 
     # ------------------------------------------------------------- sound devices

@@ -565,9 +565,17 @@ def test_sound_device_through_portaudio_and_alsa() -> None:
 
 def test_no_sound_card_is_quiet_and_refused() -> None:
     r = scenario("""
+        import logging
         os.environ["ALSA_CONFIG_PATH"] = "/usr/share/alsa/alsa.conf"
+        logged = []
+        class Keep(logging.Handler):
+            def emit(self, record):
+                logged.append(record.getMessage())
+        logging.getLogger("pjsua_ffi.pjsip").addHandler(Keep())
+        logging.getLogger("pjsua_ffi.pjsip").setLevel(1)
         lib = pj.Lib()
-        lib.init(pj.UAConfig(), pj.LogConfig(level=1, console_level=1), pj.MediaConfig())
+        # Everything into the log, nothing on the console.
+        lib.init(pj.UAConfig(), pj.LogConfig(level=6, console_level=1), pj.MediaConfig())
         lib.start()
         devs = lib.enum_snd_dev()
         try:
@@ -577,10 +585,17 @@ def test_no_sound_card_is_quiet_and_refused() -> None:
             err = e.err_code
         lib.set_null_snd_dev()
         lib.destroy()
-        report(devs=len(devs), err=err)
+        report(devs=len(devs), err=err,
+               alsa=[ln for ln in logged if "Unknown PCM" in ln or "find card" in ln],
+               jack=[ln for ln in logged if "jack" in ln.lower()])
     """)
     assert r["devs"] == 0 and r["err"] is not None
+    # ALSA and JACK did complain (no card, no JACK server) - into the log only.
+    assert r["alsa"] and r["jack"], r
     assert r["_stderr"].strip() == "", r["_stderr"]
+    console = [ln for ln in r["_stdout"].splitlines() if not ln.startswith("@@REPORT@@")]
+    for line in r["alsa"][:3] + r["jack"][:3]:
+        assert not any(line in c for c in console), (line, console)
 
 
 # ---------------------------------------------------------------------------- bad input

@@ -68,6 +68,7 @@ unsigned long pjffi_aport_read(pjffi_aport *p, int16_t *out, unsigned long max);
 unsigned long pjffi_aport_peek(pjffi_aport *p, int16_t **ptr);
 void pjffi_aport_consume(pjffi_aport *p, unsigned long n);
 void pjffi_aport_finish(pjffi_aport *p);
+unsigned long pjffi_aport_room(pjffi_aport *p, unsigned long *eof_count);
 void pjffi_aport_seek(pjffi_aport *p, unsigned long pos);
 void pjffi_aport_get_stats(pjffi_aport *p, pjffi_aport_stats *s);
 

@@ -484,6 +484,16 @@ static void pjffi_aport_finish(pjffi_aport *p)
     atomic_store(&p->finished, 1);
 }
 
+/* Room in a ring source's ring (0 once its producer finished); *eof_count gets how
+ * often the port reached its end. One call per pump visit. */
+static unsigned long pjffi_aport_room(pjffi_aport *p, unsigned long *eof_count)
+{
+    *eof_count = atomic_load(&p->eof_count);
+    if (p->kind != PJFFI_SOURCE_RING || atomic_load(&p->finished))
+        return 0;
+    return p->cap - ring_fill(p);
+}
+
 static void pjffi_aport_seek(pjffi_aport *p, unsigned long pos)
 {
     atomic_store(&p->seek, pos + 1);
