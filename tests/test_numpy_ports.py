@@ -20,7 +20,9 @@ from tests.support import (ua_lib, ua_account, uri_of, report, Events, CallLog,
                            AnsweringAccount, wait_for)
 from tests.media_support import (tone, write_wav, read_wav, rms, dominant, band,
                                  tone_sequence, wait_media, wait_state, only_codec)
+import atexit, shutil
 D = tempfile.mkdtemp(prefix="pjffi-ports-")
+atexit.register(shutil.rmtree, D, True)
 """
 
 
