@@ -65,8 +65,6 @@ int pjffi_aport_create(int kind, const char *name, unsigned clock_rate, unsigned
 int pjffi_aport_close(pjffi_aport *p, int slot);
 unsigned long pjffi_aport_write(pjffi_aport *p, const int16_t *data, unsigned long n);
 unsigned long pjffi_aport_read(pjffi_aport *p, int16_t *out, unsigned long max);
-unsigned long pjffi_aport_peek(pjffi_aport *p, int16_t **ptr);
-void pjffi_aport_consume(pjffi_aport *p, unsigned long n);
 void pjffi_aport_finish(pjffi_aport *p);
 unsigned long pjffi_aport_room(pjffi_aport *p, unsigned long *eof_count);
 void pjffi_aport_seek(pjffi_aport *p, unsigned long pos);

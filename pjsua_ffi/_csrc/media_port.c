@@ -459,25 +459,6 @@ static unsigned long pjffi_aport_read(pjffi_aport *p, pj_int16_t *out, unsigned 
     return ring_get(p, out, max);
 }
 
-/* The longest run of readable samples that is contiguous in memory (a whole number of
- * frames for a sink); Python reads it in place, then calls pjffi_aport_consume(). */
-static unsigned long pjffi_aport_peek(pjffi_aport *p, pj_int16_t **ptr)
-{
-    unsigned long rd = atomic_load_explicit(&p->rd, memory_order_relaxed);
-    unsigned long fill = ring_fill(p), off = rd % p->cap;
-    unsigned long n = p->cap - off < fill ? p->cap - off : fill;
-    *ptr = p->buf + off;
-    return n;
-}
-
-static void pjffi_aport_consume(pjffi_aport *p, unsigned long n)
-{
-    unsigned long rd = atomic_load_explicit(&p->rd, memory_order_relaxed);
-    if (n > ring_fill(p))
-        n = ring_fill(p);
-    atomic_store_explicit(&p->rd, rd + n, memory_order_release);
-}
-
 /* The producer of a ring source has no more data: play what is left, then EOF. */
 static void pjffi_aport_finish(pjffi_aport *p)
 {
