@@ -52,12 +52,14 @@ CDEF_ORDER = [
     "helpers.h",
     "callbacks.h",
     "presence.h",
+    "media_port.h",
 ]
 
 # Our C sources, compiled into the extension in this order after pjsua.h.
 CSRC_ORDER = [
     "helpers.c",
     "presence.c",
+    "media_port.c",
 ]
 
 # Headers that configure looks for, and the Debian package that provides each one.

@@ -7,6 +7,7 @@ A drop-in replacement for the legacy ``pjsua`` module: ``import pjsua_ffi as pj`
 from __future__ import annotations
 
 from .account import Account, AccountCallback, AccountInfo
+from .audio_ports import AudioSink, AudioSource, AudioStats
 from .buddy import Buddy, BuddyCallback, BuddyInfo, BuddyStatus, Watcher
 from .call import Call, CallCallback, CallInfo, RxData
 from .config import AccountConfig, AuthCred, LogConfig, MediaConfig, TransportConfig, UAConfig
@@ -24,18 +25,19 @@ from .constants import (
 from .errors import Error
 from .im import MessageBody
 from .lib import Lib
-from .media import CodecInfo, CodecParameter, SoundDeviceInfo
+from .media import CodecInfo, CodecParameter, ConfPortInfo, SoundDeviceInfo, StreamStats
 from .transport import Transport, TransportInfo
 from .uri import SIPUri
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Account", "AccountCallback", "AccountConfig", "AccountInfo", "AuthCred", "Buddy",
-    "BuddyCallback", "BuddyInfo", "BuddyStatus", "Call",
+    "Account", "AccountCallback", "AccountConfig", "AccountInfo", "AudioSink", "AudioSource",
+    "AudioStats", "AuthCred", "Buddy", "BuddyCallback", "BuddyInfo", "BuddyStatus", "Call",
     "CallCallback", "CallInfo", "CallRole", "CallState", "CodecInfo", "CodecParameter",
-    "Error", "Lib", "LogConfig", "MediaConfig", "MediaDir", "MediaState", "MessageBody",
-    "PresenceActivity", "RxData", "SIPUri", "SoundDeviceInfo", "SubscriptionState", "TURNConnType",
+    "ConfPortInfo", "Error", "Lib", "LogConfig", "MediaConfig", "MediaDir", "MediaState",
+    "MessageBody", "PresenceActivity", "RxData", "SIPUri", "SoundDeviceInfo", "StreamStats",
+    "SubscriptionState", "TURNConnType",
     "Transport", "TransportConfig", "TransportFlag", "TransportInfo", "TransportType",
     "UAConfig", "Watcher",
 ]

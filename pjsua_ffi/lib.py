@@ -236,6 +236,7 @@ class Lib(_MediaMixin):
             C.pjffi_wake()
             self._thread.join(timeout=10.0)
         C.pjffi_thread_register(b"python")
+        self._media_shutdown()  # Python audio ports must go before the bridge does
         C.pjffi_enable_events(0)
         C.pjsua_destroy()
         C.pjffi_enable_log(0)

@@ -1,15 +1,39 @@
 """Media: sound devices, the conference bridge, WAV players, playlists and recorders,
-and codecs. :class:`Lib` inherits these methods."""
+codecs, and Python audio ports. :class:`Lib` inherits these methods.
+
+Slots, players and recorders are plain integers, as in the legacy module. The library
+remembers which player and recorder ids it handed out, so a stale or unknown id raises
+:class:`Error` instead of reaching pjsua. Conference slots are checked by pjsua itself
+(an empty or out-of-range slot is ``PJ_EINVAL``).
+
+End-of-file notices of players and of :class:`~pjsua_ffi.audio_ports.AudioSource`
+travel through the media pump (see :mod:`pjsua_ffi.audio_ports`) and are delivered like
+every other callback: on the callback thread, with the library lock held.
+"""
 
 from __future__ import annotations
 
+import math
 import os
-from typing import Any, List, Sequence
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ._binding import C, ffi, from_str, new_str, to_bytes
 from .errors import Error
 
-__all__ = ["SoundDeviceInfo", "CodecInfo", "CodecParameter"]
+if TYPE_CHECKING:
+    from .audio_ports import AudioSink, AudioSource, _Pump
+    from .call import Call
+
+__all__ = ["SoundDeviceInfo", "CodecInfo", "CodecParameter", "ConfPortInfo", "StreamStats"]
+
+_MAXPATH = 260            # PJ_MAXPATH: pjsua refuses longer file names
+_RECORDER_CLOSE_MS = 4000  # how long recorder_destroy() waits for the file to be closed
+PlayerEofCallback = Callable[[int], Any]
+# Device ids with a meaning of their own: default capture, default playback, no device,
+# the null device.
+_SPECIAL_DEVS = (-1, -2, -3, -99)
+_STATE_LOCK = threading.Lock()
 
 
 class SoundDeviceInfo:
@@ -28,11 +52,15 @@ class SoundDeviceInfo:
 
     def __repr__(self) -> str:
         return (f"<SoundDeviceInfo {self.name!r} in={self.input_channels} "
-                f"out={self.output_channels}>")
+                f"out={self.output_channels} rate={self.default_clock_rate}>")
 
 
 class CodecInfo:
-    """A codec and its priority (0 disables it)."""
+    """A codec, its priority (0 disables it) and its default parameters.
+
+    ``ptime`` is the packet time in ms (frames per packet × ``frm_ptime``) and ``pt``
+    the RTP payload type.
+    """
 
     def __init__(self, codec_info: Any = None, codec_param: Any = None) -> None:
         self.name = ""
@@ -48,28 +76,122 @@ class CodecInfo:
         if codec_info is not None:
             self.name = from_str(codec_info.codec_id)
             self.priority = int(codec_info.priority)
-            parts = self.name.split("/")
-            if len(parts) >= 2 and parts[1].isdigit():
-                self.clock_rate = int(parts[1])
-            self.channel_count = int(parts[2]) if len(parts) >= 3 and parts[2].isdigit() else 1
+        if codec_param is not None:
+            self.clock_rate = int(codec_param.clock_rate)
+            self.channel_count = int(codec_param.channel_cnt)
+            self.avg_bps = int(codec_param.avg_bps)
+            self.frm_ptime = int(codec_param.frm_ptime)
+            self.ptime = int(codec_param.frm_ptime) * int(codec_param.frm_per_pkt)
+            self.pt = int(codec_param.pt)
+            self.vad_enabled = bool(codec_param.vad)
+            self.plc_enabled = bool(codec_param.plc)
 
     def __repr__(self) -> str:
-        return f"<CodecInfo {self.name} priority={self.priority}>"
+        return (f"<CodecInfo {self.name} priority={self.priority} pt={self.pt} "
+                f"ptime={self.ptime}>")
 
 
 class CodecParameter:
-    """Settings of one codec (packet time, VAD, PLC)."""
+    """The settings of one codec that :meth:`Lib.set_codec_parameter` changes: packet
+    time in ms (a multiple of the codec's frame time), VAD and PLC."""
 
     def __init__(self, codec_param: Any = None) -> None:
         self.ptime = 0
         self.vad_enabled = False
         self.plc_enabled = False
-        self._codec_param = codec_param
+        self._codec_param: Optional[Dict[str, int]] = None
+        if codec_param is not None:
+            self.ptime = int(codec_param.frm_ptime) * int(codec_param.frm_per_pkt)
+            self.vad_enabled = bool(codec_param.vad)
+            self.plc_enabled = bool(codec_param.plc)
+            self._codec_param = {"frm_ptime": int(codec_param.frm_ptime),
+                                 "clock_rate": int(codec_param.clock_rate)}
+
+    def __repr__(self) -> str:
+        return (f"<CodecParameter ptime={self.ptime} vad={self.vad_enabled} "
+                f"plc={self.plc_enabled}>")
 
 
-def _slot(value: Any, what: str = "slot") -> int:
+class ConfPortInfo:
+    """A conference bridge slot (not in the legacy module)."""
+
+    def __init__(self, ci: Any) -> None:
+        self.slot = int(ci.slot_id)
+        self.name = from_str(ci.name)
+        self.clock_rate = int(ci.clock_rate)
+        self.channel_count = int(ci.channel_count)
+        self.samples_per_frame = int(ci.samples_per_frame)
+        self.bits_per_sample = int(ci.bits_per_sample)
+        self.tx_level = float(ci.tx_level_adj)
+        self.rx_level = float(ci.rx_level_adj)
+        self.listener_count = int(ci.listener_cnt)
+
+    def __repr__(self) -> str:
+        return (f"<ConfPortInfo {self.slot} {self.name!r} {self.clock_rate} Hz "
+                f"listeners={self.listener_count}>")
+
+
+class StreamStats:
+    """Figures of a call's audio stream (not in the legacy module): the codec in use,
+    the packet time, RTP packets sent, received and lost, and the jitter buffer's
+    settings (in frames) and current size."""
+
+    def __init__(self, s: Any) -> None:
+        self.codec = ffi.string(s.codec).decode("ascii", "replace")
+        self.clock_rate = int(s.clock_rate)
+        self.ptime = int(s.ptime)
+        self.vad_enabled = bool(s.vad)
+        self.tx_packets = int(s.tx_pkt)
+        self.rx_packets = int(s.rx_pkt)
+        self.rx_lost = int(s.rx_loss)
+        self.rx_discarded = int(s.rx_discard)
+        self.jb_frame_size = int(s.jb_frame_size)
+        self.jb_min_prefetch = int(s.jb_min_prefetch)
+        self.jb_max_prefetch = int(s.jb_max_prefetch)
+        self.jb_max_count = int(s.jb_max_count)
+        self.jb_size = int(s.jb_size)
+        self.jb_avg_delay = int(s.jb_avg_delay)
+
+    def __repr__(self) -> str:
+        return (f"<StreamStats {self.codec}/{self.clock_rate} ptime={self.ptime} "
+                f"tx={self.tx_packets} rx={self.rx_packets} lost={self.rx_lost}>")
+
+
+class _Player:
+    __slots__ = ("id", "slot", "token", "on_eof", "playlist", "watched")
+
+    def __init__(self, pid: int, slot: int, token: int, playlist: bool) -> None:
+        self.id = pid
+        self.slot = slot
+        self.token = token
+        self.on_eof: Optional[PlayerEofCallback] = None
+        self.playlist = playlist
+        self.watched = False
+
+
+class _MediaState:
+    """What the library knows about its media objects (one per :class:`Lib`)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.players: Dict[int, _Player] = {}
+        self.player_tokens: Dict[int, _Player] = {}
+        self.recorders: Dict[int, int] = {}
+        self.ports: Dict[int, Any] = {}      # token -> AudioSource / AudioSink
+        self.next_token = 1
+        self.pump: Optional["_Pump"] = None
+        self.bridge: Optional[Tuple[int, int, int]] = None  # clock rate, spf, channels
+
+    def token(self) -> int:
+        with self.lock:
+            t = self.next_token
+            self.next_token += 1
+            return t
+
+
+def _int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{what} must be an int")
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
     return value
 
 
@@ -79,99 +201,148 @@ class _MediaMixin:
     _call: Any
     _enter: Any
     _leave: Any
+    _post: Any
+    _running: Any
 
-    # -- sound devices
+    @property
+    def _media(self) -> _MediaState:
+        st = self.__dict__.get("_media_state")
+        if st is None:
+            with _STATE_LOCK:
+                st = self.__dict__.setdefault("_media_state", _MediaState())
+        return st
+
+    # ------------------------------------------------------------- sound devices
 
     def enum_snd_dev(self) -> List[SoundDeviceInfo]:
-        """The sound devices the audio layer found."""
+        """The sound devices the audio layer (PortAudio) found."""
         count = ffi.new("unsigned *", 64)
         infos = ffi.new("pjmedia_aud_dev_info[]", 64)
         self._call("enum_snd_devs", C.pjsua_enum_aud_devs, infos, count)
         return [SoundDeviceInfo(infos[i]) for i in range(count[0])]
 
-    def get_snd_dev(self) -> tuple:
-        """(capture device index, playback device index)."""
+    def get_snd_dev(self) -> Tuple[int, int]:
+        """(capture device, playback device): indexes into :meth:`enum_snd_dev`, or
+        pjsua's special values (-1/-2 default devices, -99 the null device)."""
         cap, play = ffi.new("int *"), ffi.new("int *")
         self._call("get_snd_dev", C.pjsua_get_snd_dev, cap, play)
         return cap[0], play[0]
 
     def set_snd_dev(self, capture_dev: int, playback_dev: int) -> None:
-        """Use these sound devices (indexes from :meth:`enum_snd_dev`; -1 default)."""
-        self._call("set_snd_dev", C.pjsua_set_snd_dev, _slot(capture_dev, "capture_dev"),
-                   _slot(playback_dev, "playback_dev"))
+        """Use these sound devices (indexes from :meth:`enum_snd_dev`; -1 and -2 are
+        the default capture and playback devices)."""
+        cap, play = _int(capture_dev, "capture_dev"), _int(playback_dev, "playback_dev")
+        # pjsua only stores an index while the bridge is idle, and fails later (when a
+        # call needs the device): check it now.
+        count = None
+        for dev in (cap, play):
+            if dev in _SPECIAL_DEVS:
+                continue
+            if count is None:
+                count = len(self.enum_snd_dev()) if dev >= 0 else 0
+            if not 0 <= dev < count:
+                raise Error("set_snd_dev", self, C.PJ_EINVAL, f"no sound device {dev}")
+        self._call("set_snd_dev", C.pjsua_set_snd_dev, cap, play)
 
     def set_null_snd_dev(self) -> None:
         """Run the bridge on a software clock with no sound device."""
         self._call("set_null_snd_dev", C.pjsua_set_null_snd_dev)
 
-    # -- conference bridge
+    def set_ec(self, tail_ms: int, options: int = 0) -> None:
+        """Configure the echo canceller of the sound device (0 ms disables it)."""
+        if _int(tail_ms, "tail_ms") < 0 or _int(options, "options") < 0:
+            raise ValueError("tail_ms and options must be >= 0")
+        self._call("set_ec", C.pjsua_set_ec, tail_ms, options)
+
+    def get_ec_tail(self) -> int:
+        """The echo canceller's tail length in ms (0: disabled)."""
+        tail = ffi.new("unsigned *")
+        self._call("get_ec_tail", C.pjsua_get_ec_tail, tail)
+        return int(tail[0])
+
+    # ------------------------------------------------------------- conference bridge
 
     def conf_get_max_ports(self) -> int:
+        """How many slots the bridge has."""
         self._enter("conf_get_max_ports", self)
         try:
             return int(C.pjsua_conf_get_max_ports())
         finally:
             self._leave()
 
+    def conf_get_port_info(self, slot: int) -> ConfPortInfo:
+        """What occupies ``slot`` (not in the legacy module)."""
+        ci = ffi.new("pjsua_conf_port_info *")
+        self._call("conf_get_port_info", C.pjsua_conf_get_port_info, _int(slot, "slot"), ci)
+        return ConfPortInfo(ci)
+
     def conf_connect(self, src_slot: int, dst_slot: int) -> None:
-        """Send the audio of ``src_slot`` to ``dst_slot``."""
-        self._call("conf_connect", C.pjsua_conf_connect, _slot(src_slot, "src_slot"),
-                   _slot(dst_slot, "dst_slot"))
+        """Send the audio of ``src_slot`` to ``dst_slot`` (slot 0 is the sound device)."""
+        self._call("conf_connect", C.pjsua_conf_connect, _int(src_slot, "src_slot"),
+                   _int(dst_slot, "dst_slot"))
 
     def conf_disconnect(self, src_slot: int, dst_slot: int) -> None:
-        self._call("conf_disconnect", C.pjsua_conf_disconnect, _slot(src_slot, "src_slot"),
-                   _slot(dst_slot, "dst_slot"))
+        """Stop sending the audio of ``src_slot`` to ``dst_slot``."""
+        self._call("conf_disconnect", C.pjsua_conf_disconnect, _int(src_slot, "src_slot"),
+                   _int(dst_slot, "dst_slot"))
 
     def conf_set_tx_level(self, slot: int, level: float) -> None:
-        """Scale what ``slot`` sends to its listeners (1.0 unchanged, 0 mute)."""
-        self._call("conf_set_tx_level", C.pjsua_conf_adjust_tx_level, _slot(slot),
-                   _level(level))
+        """Scale what the bridge sends to ``slot`` (1.0 unchanged, 0 silent)."""
+        _int(slot, "slot")
+        self._call("conf_set_tx_level", C.pjsua_conf_adjust_tx_level, slot,
+                   self._level("conf_set_tx_level", level))
 
     def conf_set_rx_level(self, slot: int, level: float) -> None:
-        """Scale what ``slot`` receives (1.0 unchanged, 0 mute)."""
-        self._call("conf_set_rx_level", C.pjsua_conf_adjust_rx_level, _slot(slot),
-                   _level(level))
+        """Scale what the bridge takes from ``slot`` (1.0 unchanged, 0 silent)."""
+        _int(slot, "slot")
+        self._call("conf_set_rx_level", C.pjsua_conf_adjust_rx_level, slot,
+                   self._level("conf_set_rx_level", level))
 
-    def conf_get_signal_level(self, slot: int) -> tuple:
-        """(tx level, rx level) of ``slot``, each 0.0 .. 1.0."""
+    def conf_get_signal_level(self, slot: int) -> Tuple[float, float]:
+        """(tx, rx) signal level of ``slot`` during the last frame, each 0.0 .. 1.0:
+        tx is what the bridge sent to the slot, rx what it took from it."""
         tx, rx = ffi.new("unsigned *"), ffi.new("unsigned *")
-        self._call("conf_get_signal_level", C.pjsua_conf_get_signal_level, _slot(slot), tx, rx)
+        self._call("conf_get_signal_level", C.pjsua_conf_get_signal_level,
+                   _int(slot, "slot"), tx, rx)
         return tx[0] / 255.0, rx[0] / 255.0
 
-    # -- WAV players, playlists, recorders
+    def _level(self, op: str, level: Any) -> float:
+        if isinstance(level, bool) or not isinstance(level, (int, float)):
+            raise TypeError("level must be a number")
+        value = float(level)
+        # pjsua maps the level to an adjustment itself ((level - 1) * 128, at least
+        # -128); a negative or non-finite level is refused like pjsua refuses it.
+        if not math.isfinite(value) or value < 0 or value > 256:
+            raise Error(op, self, C.PJ_EINVAL, f"level must be between 0 and 256, not {level}")
+        return value
 
-    def create_player(self, filename: str, loop: bool = False) -> int:
-        """Play a WAV file into the bridge; returns the player id."""
+    # ------------------------------------------------------------- players and playlists
+
+    def create_player(self, filename: str, loop: bool = False,
+                      on_eof: Optional[PlayerEofCallback] = None) -> int:
+        """Play a WAV file into the bridge; returns the player id. ``on_eof(player_id)``
+        (not in the legacy module) is called each time the end of the file is reached."""
         keep: list = []
-        name = new_str(_existing_file(filename, "player_create", self), keep, "filename")
+        name = new_str(_wav_file(filename, "player_create", self), keep, "filename")
         p_id = ffi.new("int *")
         self._call("player_create", C.pjsua_player_create, name,
                    0 if loop else C.PJMEDIA_FILE_NO_LOOP, p_id)
-        return p_id[0]
-
-    def player_get_slot(self, player_id: int) -> int:
-        return self._port_of("player_get_conf_port", C.pjsua_player_get_conf_port, player_id)
-
-    def player_set_pos(self, player_id: int, pos: int) -> None:
-        """Move a player to sample ``pos``."""
-        if int(pos) < 0:
-            raise ValueError("pos must be >= 0")
-        self._call("player_set_pos", C.pjsua_player_set_pos, _slot(player_id, "player_id"),
-                   int(pos))
-
-    def player_destroy(self, player_id: int) -> None:
-        self._call("player_destroy", C.pjsua_player_destroy, _slot(player_id, "player_id"))
+        return self._add_player(p_id[0], False, on_eof)
 
     def create_playlist(self, filelist: Sequence[str], label: str = "playlist",
-                        loop: bool = True) -> int:
-        """Play WAV files one after another; returns the player id."""
-        if isinstance(filelist, (str, bytes)) or not filelist:
-            raise TypeError("filelist must be a non-empty list of file names")
+                        loop: bool = True,
+                        on_eof: Optional[PlayerEofCallback] = None) -> int:
+        """Play WAV files one after another (all with the same format); returns the
+        player id. ``on_eof(player_id)`` is called after the last file."""
+        if isinstance(filelist, (str, bytes)) or not isinstance(filelist, Sequence):
+            raise TypeError("filelist must be a list of file names")
+        if not filelist:
+            raise Error("playlist_create", self, C.PJ_EINVAL, "the playlist is empty")
         keep: list = []
         names = ffi.new("pj_str_t[]", len(filelist))
         keep.append(names)
         for i, f in enumerate(filelist):
-            data = to_bytes(_existing_file(f, "playlist_create", self))
+            data = to_bytes(_wav_file(f, "playlist_create", self))
             buf = ffi.new("char[]", data)
             keep.append(buf)
             names[i].ptr, names[i].slen = buf, len(data)
@@ -179,76 +350,308 @@ class _MediaMixin:
         p_id = ffi.new("int *")
         self._call("playlist_create", C.pjsua_playlist_create, names, len(filelist), lbl,
                    0 if loop else C.PJMEDIA_FILE_NO_LOOP, p_id)
-        return p_id[0]
+        return self._add_player(p_id[0], True, on_eof)
+
+    def _add_player(self, pid: int, playlist: bool, on_eof: Optional[PlayerEofCallback]) -> int:
+        st = self._media
+        self._enter("player_get_conf_port", self)
+        try:
+            slot = int(C.pjsua_player_get_conf_port(pid))
+        finally:
+            self._leave()
+        player = _Player(pid, slot, st.token(), playlist)
+        st.players[pid] = player
+        st.player_tokens[player.token] = player
+        if on_eof is not None:
+            self.player_set_eof_callback(pid, on_eof)
+        return pid
+
+    def _player(self, op: str, player_id: Any, playlist: Optional[bool] = None) -> _Player:
+        pid = _int(player_id, "player_id")
+        player = self._media.players.get(pid)
+        if player is None:
+            raise Error(op, self, C.PJ_EINVAL, f"no player {pid}")
+        if playlist is not None and player.playlist != playlist:
+            kind = "a playlist" if player.playlist else "a file player"
+            raise Error(op, self, C.PJ_EINVALIDOP, f"player {pid} is {kind}")
+        return player
+
+    def player_get_slot(self, player_id: int) -> int:
+        """The bridge slot of a player or playlist."""
+        return self._player("player_get_conf_port", player_id).slot
+
+    def player_set_pos(self, player_id: int, pos: int) -> None:
+        """Move a file player to sample ``pos`` (0 rewinds)."""
+        player = self._player("player_set_pos", player_id, playlist=False)
+        if _int(pos, "pos") < 0 or pos > 0xFFFFFFFF:
+            raise ValueError("pos must be between 0 and 2**32-1")
+        self._call("player_set_pos", C.pjsua_player_set_pos, player.id, pos)
+
+    def player_get_pos(self, player_id: int) -> int:
+        """A file player's position in samples (not in the legacy module)."""
+        player = self._player("player_get_pos", player_id, playlist=False)
+        self._enter("player_get_pos", self)
+        try:
+            pos = int(C.pjsua_player_get_pos(player.id))
+        finally:
+            self._leave()
+        if pos < 0:
+            raise Error("player_get_pos", self, -pos)
+        return pos
+
+    def player_get_len(self, player_id: int) -> int:
+        """A file player's length in samples (not in the legacy module)."""
+        player = self._player("player_get_info", player_id, playlist=False)
+        info = ffi.new("pjmedia_wav_player_info *")
+        self._call("player_get_info", C.pjsua_player_get_info, player.id, info)
+        return int(info.size_samples)
+
+    def player_set_eof_callback(self, player_id: int,
+                                cb: Optional[PlayerEofCallback]) -> None:
+        """Call ``cb(player_id)`` whenever the player (or playlist) reaches its end, or
+        stop calling it with ``None`` (not in the legacy module)."""
+        player = self._player("player_set_eof_cb", player_id)
+        if cb is not None and not callable(cb):
+            raise TypeError("cb must be callable or None")
+        if cb is not None and not player.watched:
+            self._media_pump()
+            self._call("player_set_eof_cb", C.pjffi_player_watch_eof, player.id,
+                       player.token)
+            player.watched = True
+        player.on_eof = cb
+
+    def player_destroy(self, player_id: int) -> None:
+        """Stop a player and free its slot."""
+        player = self._player("player_destroy", player_id)
+        self._call("player_destroy", C.pjsua_player_destroy, player.id)
+        st = self._media
+        st.players.pop(player.id, None)
+        st.player_tokens.pop(player.token, None)
 
     def playlist_get_slot(self, playlist_id: int) -> int:
+        """The bridge slot of a playlist."""
         return self.player_get_slot(playlist_id)
 
     def playlist_destroy(self, playlist_id: int) -> None:
+        """Stop a playlist and free its slot."""
         self.player_destroy(playlist_id)
 
+    def _player_eof(self, token: int) -> None:
+        """A player reached its end (pump thread): queue its callback."""
+        player = self._media.player_tokens.get(token)
+        if player is not None and player.on_eof is not None:
+            self._post((_deliver_player_eof, player, None))
+
+    # ------------------------------------------------------------- recorders
+
     def create_recorder(self, filename: str) -> int:
-        """Record what the bridge sends to this port into a WAV file; returns its id."""
-        if not isinstance(filename, str) or not filename:
-            raise TypeError("filename must be a non-empty str")
+        """Record what the bridge sends to this port into a WAV file (16-bit, the
+        bridge's clock rate); returns the recorder id."""
+        if not isinstance(filename, str):
+            raise TypeError("filename must be a str")
+        data = to_bytes(filename, "filename")
+        if not data or b"\x00" in data:
+            raise ValueError("filename must be a non-empty name without NUL")
+        if not filename.lower().endswith(".wav"):
+            raise Error("recorder_create", self, C.PJ_ENOTSUP,
+                        "only WAV recordings are supported (name must end in .wav)")
+        if len(data) >= _MAXPATH:
+            raise Error("recorder_create", self, C.PJ_EINVAL, "file name too long")
         keep: list = []
-        name = new_str(filename, keep, "filename")
+        name = new_str(data, keep, "filename")
         p_id = ffi.new("int *")
         self._call("recorder_create", C.pjsua_recorder_create, name, 0, ffi.NULL, -1, 0, p_id)
-        return p_id[0]
-
-    def recorder_get_slot(self, rec_id: int) -> int:
-        return self._port_of("recorder_get_conf_port", C.pjsua_recorder_get_conf_port, rec_id)
-
-    def recorder_destroy(self, rec_id: int) -> None:
-        """Stop recording; the WAV file is complete when this returns."""
-        self._call("recorder_destroy", C.pjsua_recorder_destroy, _slot(rec_id, "rec_id"))
-
-    def _port_of(self, op: str, fn: Any, ident: int) -> int:
-        _slot(ident, "id")
-        self._enter(op, self)
+        rid = p_id[0]
+        self._enter("recorder_get_conf_port", self)
         try:
-            port = int(fn(ident))
+            self._media.recorders[rid] = int(C.pjsua_recorder_get_conf_port(rid))
         finally:
             self._leave()
-        if port < 0:
-            raise Error(op, self, C.PJ_EINVAL, f"no such id {ident}")
-        return port
+        return rid
 
-    # -- codecs
+    def recorder_get_slot(self, rec_id: int) -> int:
+        """The bridge slot of a recorder."""
+        rid = _int(rec_id, "rec_id")
+        slot = self._media.recorders.get(rid)
+        if slot is None:
+            raise Error("recorder_get_conf_port", self, C.PJ_EINVAL, f"no recorder {rid}")
+        return slot
 
-    def enum_codecs(self) -> List[CodecInfo]:
+    def recorder_destroy(self, rec_id: int) -> None:
+        """Stop recording. The WAV file is complete when this returns."""
+        rid = _int(rec_id, "rec_id")
+        if rid not in self._media.recorders:
+            raise Error("recorder_destroy", self, C.PJ_EINVAL, f"no recorder {rid}")
+        done = ffi.new("int *")
+        # Waits (without the GIL) for the bridge to let go of the file; see media_port.c.
+        self._call("recorder_destroy", C.pjffi_recorder_destroy_sync, rid,
+                   _RECORDER_CLOSE_MS, done)
+        self._media.recorders.pop(rid, None)
+        if not done[0]:
+            raise Error("recorder_destroy", self, C.PJ_ETIMEDOUT,
+                        "the bridge did not release the file in time")
+
+    # ------------------------------------------------------------- codecs
+
+    def _codec_list(self) -> Tuple[Any, int]:
         count = ffi.new("unsigned *", 64)
         infos = ffi.new("pjsua_codec_info[]", 64)
         self._call("enum_codecs", C.pjsua_enum_codecs, infos, count)
-        return [CodecInfo(infos[i]) for i in range(count[0])]
+        return infos, count[0]
+
+    def enum_codecs(self) -> List[CodecInfo]:
+        """Every codec with its priority and default parameters, best first."""
+        infos, n = self._codec_list()
+        out = []
+        param = ffi.new("pjffi_codec_param *")
+        for i in range(n):
+            self._call("codec_get_param", C.pjffi_codec_get_param,
+                       ffi.addressof(infos[i], "codec_id"), param)
+            out.append(CodecInfo(infos[i], param))
+        return out
+
+    def _codec_id(self, op: str, name: Any) -> str:
+        """The one codec id that ``name`` (an id or a unique prefix of one) names."""
+        if not isinstance(name, str):
+            raise TypeError("codec name must be a str")
+        infos, n = self._codec_list()
+        ids = [from_str(infos[i].codec_id) for i in range(n)]
+        want = name.lower()
+        exact = [c for c in ids if c.lower() == want]
+        if exact:
+            return exact[0]
+        found = [c for c in ids if want and c.lower().startswith(want)]
+        if not found:
+            raise Error(op, self, C.PJ_ENOTFOUND, f"no codec {name!r}")
+        if len(found) > 1:
+            raise Error(op, self, C.PJ_ETOOMANY,
+                        f"codec name {name!r} is ambiguous: {', '.join(found)}")
+        return found[0]
 
     def set_codec_priority(self, name: str, priority: int) -> None:
-        """Set a codec's priority (0..255; 0 disables it). ``name`` may be a prefix
-        such as ``"PCMU"`` or ``"speex/16000"``."""
-        if not 0 <= int(priority) <= 255:
-            raise ValueError("priority must be 0..255")
+        """Set the priority (0..255; 0 disables) of every codec whose id starts with
+        ``name``, e.g. ``"PCMU"`` or ``"speex/16000"``."""
         if not isinstance(name, str) or not name:
             raise TypeError("name must be a non-empty str")
-        known = [c.name for c in self.enum_codecs()]
-        if not any(k.lower().startswith(name.lower()) for k in known):
+        if not 0 <= _int(priority, "priority") <= 255:
+            raise ValueError("priority must be 0..255")
+        infos, n = self._codec_list()
+        if not any(from_str(infos[i].codec_id).lower().startswith(name.lower())
+                   for i in range(n)):
             raise Error("codec_set_priority", self, C.PJ_ENOTFOUND, f"no codec {name!r}")
         keep: list = []
-        self._call("codec_set_priority", C.pjsua_codec_set_priority,
-                   new_str(name, keep), int(priority))
+        self._call("codec_set_priority", C.pjsua_codec_set_priority, new_str(name, keep),
+                   priority)
+
+    def get_codec_parameter(self, name: str) -> CodecParameter:
+        """The default parameters of one codec."""
+        keep: list = []
+        cid = new_str(self._codec_id("codec_get_param", name), keep)
+        param = ffi.new("pjffi_codec_param *")
+        self._call("codec_get_param", C.pjffi_codec_get_param, cid, param)
+        return CodecParameter(param)
+
+    def set_codec_parameter(self, name: str, param: CodecParameter) -> None:
+        """Change a codec's packet time, VAD and PLC for calls made from now on."""
+        if not isinstance(param, CodecParameter):
+            raise TypeError("param must be a CodecParameter")
+        keep: list = []
+        cid = new_str(self._codec_id("codec_set_param", name), keep)
+        cur = ffi.new("pjffi_codec_param *")
+        self._call("codec_get_param", C.pjffi_codec_get_param, cid, cur)
+        ptime = _int(param.ptime, "ptime")
+        frm = int(cur.frm_ptime) or 1
+        if ptime < frm or ptime % frm or ptime // frm > 255:
+            raise ValueError(f"ptime must be a multiple of {frm} ms, up to {255 * frm} ms")
+        self._call("codec_set_param", C.pjffi_codec_set_param, cid, ptime // frm,
+                   bool(param.vad_enabled), bool(param.plc_enabled))
+
+    # ------------------------------------------------------------- calls
+
+    def call_stream_stats(self, call: "Call") -> StreamStats:
+        """Statistics of a call's audio stream (not in the legacy module)."""
+        from .call import Call
+
+        if not isinstance(call, Call):
+            raise TypeError("call must be a Call")
+        out = ffi.new("pjffi_stream_stats *")
+        call._c("call_get_stream_stat", C.pjffi_call_stream_stats, call._id, out)
+        return StreamStats(out)
+
+    # ------------------------------------------------------------- Python audio ports
+
+    def create_audio_source(self, source: Any = None, loop: bool = False,
+                            on_eof: Optional[Callable[["AudioSource"], Any]] = None,
+                            name: str = "py-source", buffer_ms: int = 200) -> "AudioSource":
+        """A bridge slot that plays int16 mono samples from Python: a numpy array (or
+        anything ``numpy.asarray`` takes), an iterator of chunks, a callable
+        ``f(n) -> chunk`` or, with ``source=None``, whatever :meth:`AudioSource.write`
+        is given. See :mod:`pjsua_ffi.audio_ports`."""
+        from .audio_ports import AudioSource
+
+        return AudioSource(self, source, loop=loop, on_eof=on_eof, name=name,
+                           buffer_ms=buffer_ms)
+
+    def create_audio_sink(self, callback: Optional[Callable[[Any], Any]] = None,
+                          copy: bool = False, name: str = "py-sink", buffer_ms: int = 500,
+                          callback_ms: int = 100) -> "AudioSink":
+        """A bridge slot whose received audio goes to ``callback(samples)`` (int16
+        numpy arrays) or, without a callback, to :meth:`AudioSink.read`. See
+        :mod:`pjsua_ffi.audio_ports`."""
+        from .audio_ports import AudioSink
+
+        return AudioSink(self, callback, copy=copy, name=name, buffer_ms=buffer_ms,
+                         callback_ms=callback_ms)
+
+    def _bridge_format(self) -> Tuple[int, int, int]:
+        """(clock rate, samples per frame, channels) of the bridge."""
+        st = self._media
+        if st.bridge is None:
+            info = self.conf_get_port_info(0)
+            st.bridge = (info.clock_rate, info.samples_per_frame, info.channel_count)
+        return st.bridge
+
+    def _media_pump(self) -> "_Pump":
+        st = self._media
+        with st.lock:
+            if st.pump is None:
+                from .audio_ports import _Pump
+
+                st.pump = _Pump(self)
+            return st.pump
+
+    def _media_shutdown(self) -> None:
+        """Before pjsua_destroy: stop the pump and close every Python port."""
+        st = self.__dict__.get("_media_state")
+        if st is None:
+            return
+        pump, st.pump = st.pump, None
+        if pump is not None:
+            pump.stop()
+        for port in list(st.ports.values()):
+            port._close_now()
+        st.ports.clear()
+        st.players.clear()
+        st.player_tokens.clear()
+        st.recorders.clear()
+        st.bridge = None
 
 
-def _level(level: Any) -> float:
-    value = float(level)
-    if value < 0:
-        raise ValueError("level must be >= 0")
-    # pjsua takes an adjustment: 0 leaves the level unchanged, -1 mutes.
-    return value - 1.0
+def _deliver_player_eof(player: _Player, snapshot: None) -> None:
+    cb = player.on_eof
+    if cb is not None:
+        cb(player.id)
 
 
-def _existing_file(filename: Any, op: str, obj: Any) -> str:
-    if not isinstance(filename, str) or not filename:
-        raise TypeError("filename must be a non-empty str")
+def _wav_file(filename: Any, op: str, obj: Any) -> str:
+    """Check a file name before pjsua sees it: str, existing, not too long."""
+    if not isinstance(filename, str):
+        raise TypeError(f"a file name must be a str, not {type(filename).__name__}")
+    data = filename.encode("utf-8")
+    if not data or b"\x00" in data:
+        raise ValueError("a file name must be non-empty and without NUL")
+    if len(data) >= _MAXPATH:
+        raise Error(op, obj, C.PJ_EINVAL, f"file name too long: {filename}")
     if not os.path.isfile(filename):
         raise Error(op, obj, C.PJ_ENOTFOUND, f"no such file: {filename}")
     return filename
