@@ -21,6 +21,10 @@
 #define PJ_IOQUEUE_MAX_HANDLES       8192
 #define PJ_IOQUEUE_MAX_EVENTS_IN_SINGLE_POLL 64
 
+/* Room for a 10 kB instant message or SDP: pjsip's default (4000 bytes) rejects larger
+ * messages. Every outgoing message's buffer is this big, so not more than needed. */
+#define PJSIP_MAX_PKT_LEN            16384
+
 /* Dialog hash table sized for a thousand simultaneous calls. */
 #define PJSIP_MAX_DIALOG_COUNT       (4 * 1024 - 1)
 

@@ -60,10 +60,7 @@ def test_legacy_names_and_defaults() -> None:
                 if "default" in p and isinstance(p["default"], (int, str, bool, type(None))):
                     d = sig.parameters[p["name"]].default
                     assert _same_default(d, p["default"]), (cls_name, meth, p["name"], d)
-    # Media, presence and buddy classes arrive with their issues.
-    allowed = {"Buddy", "BuddyInfo", "BuddyCallback", "Lib.get_codec_parameter",
-               "Lib.set_codec_parameter"}
-    assert [m for m in missing if m not in allowed and m.split(".")[0] not in allowed] == []
+    assert missing == []
 
 
 def test_a_legacy_style_program_runs_unchanged() -> None:
