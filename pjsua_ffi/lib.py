@@ -40,6 +40,7 @@ thread, and only then calls ``pjsua_destroy``. It may be called from a callback.
 from __future__ import annotations
 
 import atexit
+import itertools
 import logging
 import queue
 import sys
@@ -82,6 +83,7 @@ _CREATED, _INITIALIZED, _STARTED, _CLOSING, _DESTROYED = range(5)
 _SYNC_LOCK_WAIT = 0.5  # seconds a callback that needs an answer waits for the lock
 _MAX_PENDING = 256     # events kept for a call without a callback
 _BATCH = 64            # events taken from the C queue per call into C
+_PY_TOKENS = itertools.count(-1, -1)
 
 
 class _LibLock:
@@ -134,6 +136,7 @@ class Lib(_MediaMixin):
         self._quit = False
         self._dispatcher_ident = 0
         self._batch = ffi.new("pjffi_event *[]", _BATCH)
+        self._default_setting: Any = None
         self._tls = threading.local()
         self._accounts: Dict[int, Account] = {}
         self._calls: Dict[int, Call] = {}
@@ -414,7 +417,9 @@ class Lib(_MediaMixin):
     # ------------------------------------------------------------------ registries
 
     def _register_call(self, call: Call, token: int = 0) -> int:
-        token = token or int(C.pjffi_new_token())
+        # C numbers the calls it sees first (incoming, replacing) upwards from 1; we
+        # number ours downwards from -1, without a call into C.
+        token = token or next(_PY_TOKENS)
         call._token = token
         self._calls[token] = call
         return token
@@ -427,9 +432,16 @@ class Lib(_MediaMixin):
             del self._accounts[acc._id]
 
     def _call_setting(self, keep: list, flag: int = 0) -> Any:
+        """Our default call settings (pjsua only reads them); a copy if ``flag`` is set."""
+        default = self._default_setting
+        if default is None:
+            default = self._default_setting = ffi.new("pjsua_call_setting *")
+            C.pjffi_call_setting_default(default)
+        if not flag:
+            return default
         opt = ffi.new("pjsua_call_setting *")
         keep.append(opt)
-        C.pjffi_call_setting_default(opt)
+        ffi.memmove(opt, default, ffi.sizeof("pjsua_call_setting"))
         opt.flag = flag
         return opt
 
@@ -693,17 +705,19 @@ def _ev_media_state(lib: Lib, ev: Any) -> None:
 
 
 def _ev_incoming_call(lib: Lib, ev: Any) -> None:
-    acc = lib._accounts.get(ev.acc_id)
+    acc_id = int(ev.acc_id)
     call = Call(lib, ev.call_id)
     lib._register_call(call, ptr_to_int(ev.user_data))  # given by C
     info = CallInfo(lib, ev.call_info) if ev.call_info != ffi.NULL else None
     call._last_info = info
     rdata = RxData(from_str(ev.s[5]), from_str(ev.s[4]))
-    lib._post((_deliver_incoming_call, call, info, acc, rdata))
+    lib._post((_deliver_incoming_call, call, info, acc_id, rdata))
 
 
-def _deliver_incoming_call(call: Call, snapshot: Any, acc: Optional[Account],
-                           rdata: RxData) -> None:
+def _deliver_incoming_call(call: Call, snapshot: Any, acc_id: int, rdata: RxData) -> None:
+    # Looked up now, under the library lock: create_account() holds that lock until
+    # the account is known, so an event right after it still finds its account.
+    acc = call._lib._accounts.get(acc_id)
     if acc is None or acc._deleted:
         call.hangup(480)
         return
@@ -765,16 +779,16 @@ def _ev_call_request(lib: Lib, ev: Any) -> None:
 
 
 def _ev_reg_state(lib: Lib, ev: Any) -> None:
-    acc = lib._accounts.get(ev.acc_id)
-    if acc is None:
-        return
     info = AccountInfo(ev.acc_info) if ev.acc_info != ffi.NULL else None
-    lib._post((_deliver_reg_state, acc, info))
+    lib._post((_deliver_reg_state, lib, info, int(ev.acc_id)))
 
 
-def _deliver_reg_state(acc: Account, snapshot: Any) -> None:
-    if not acc._deleted:
-        acc._cb.on_reg_state()
+def _deliver_reg_state(lib: Lib, snapshot: Any, acc_id: int) -> None:
+    acc = lib._accounts.get(acc_id)  # under the lock: see _deliver_incoming_call
+    if acc is None or acc._deleted:
+        return
+    lib._tls.snap = (acc, snapshot)  # _deliver restores the previous value
+    acc._cb.on_reg_state()
 
 
 def _body_text(s: Any) -> str:
