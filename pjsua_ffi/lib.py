@@ -313,10 +313,17 @@ class Lib(_MediaMixin):
             time.sleep(max(0, int(timeout)) / 1000.0)
             return 0
         self._dispatcher_ident = threading.get_ident()
+        if not self._tls.__dict__.get("registered"):
+            C.pjffi_thread_register(b"python")
+            self._tls.registered = True
         return self._pump(max(0, int(timeout)))
 
     def _callback_loop(self) -> None:
         self._dispatcher_ident = threading.get_ident()
+        # Event handlers may call into pjsua (e.g. buddy look-ups): pjsua's lock
+        # bookkeeping goes wrong on a thread pjlib does not know.
+        C.pjffi_thread_register(b"pjsua-callbacks")
+        self._tls.registered = True
         while not self._quit and self._state != _DESTROYED:
             self._pump(-1)
 
