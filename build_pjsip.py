@@ -193,6 +193,15 @@ def pjproject_version(tree: Path = VENDOR) -> tuple[int, int, int]:
     return field("MAJOR"), field("MINOR"), field("REV")
 
 
+def check_version(tree: Path) -> tuple[int, int, int]:
+    """The tree's pjproject version; BuildError if it is older than we support."""
+    ver = pjproject_version(tree)
+    if ver[:2] < MIN_VERSION:
+        raise BuildError(f"pjproject {'.'.join(map(str, ver))} is too old: pjsua-ffi needs "
+                         f"{MIN_VERSION[0]}.{MIN_VERSION[1]} or newer")
+    return ver
+
+
 # --------------------------------------------------------------------------- build
 
 
@@ -201,10 +210,10 @@ def configure_options() -> list[str]:
     return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
 
 
-def check_system_deps() -> None:
+def check_system_deps(deps: dict[str, str] | None = None) -> None:
     """Fail early, naming the Debian packages to install, when a header is missing."""
     missing = []
-    for header, package in SYSTEM_DEPS.items():
+    for header, package in (SYSTEM_DEPS if deps is None else deps).items():
         probe = subprocess.run(
             ["cc", "-E", "-x", "c", "-", "-o", os.devnull],
             input=f"#include <{header}>\n", text=True, capture_output=True,
@@ -241,10 +250,7 @@ def build_native() -> None:
     """Make sure vendor/pjproject holds built static libraries for the current settings."""
     src, ident = locate_source()
     unpack(src, ident)
-    ver = pjproject_version()
-    if ver[:2] < MIN_VERSION:
-        raise BuildError(f"pjproject {'.'.join(map(str, ver))} is too old: pjsua-ffi needs "
-                         f"{MIN_VERSION[0]}.{MIN_VERSION[1]} or newer")
+    ver = check_version(VENDOR)
     stamp_file = VENDOR / ".pjsua-ffi-built"
     stamp = build_stamp()
     if stamp_file.exists() and stamp_file.read_text() == stamp and _lib_files_exist():

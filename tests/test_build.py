@@ -1,0 +1,51 @@
+"""The native build's checks: version floor, missing system libraries, build flags."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PJSUA_FFI_SKIP_FFIBUILDER", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import build_pjsip  # noqa: E402
+
+
+def _tree(tmp_path: Path, major: int, minor: int) -> Path:
+    (tmp_path / "version.mak").write_text(
+        f"export PJ_VERSION_MAJOR  := {major}\nexport PJ_VERSION_MINOR  := {minor}\n"
+        "export PJ_VERSION_REV    :=\n")
+    return tmp_path
+
+
+def test_old_pjproject_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(build_pjsip.BuildError, match=r"2\.13\.0 is too old.*2\.14 or newer"):
+        build_pjsip.check_version(_tree(tmp_path, 2, 13))
+    assert build_pjsip.check_version(_tree(tmp_path, 2, 17)) == (2, 17, 0)
+
+
+def test_missing_system_library_names_the_package() -> None:
+    with pytest.raises(build_pjsip.BuildError, match="apt-get install -y libnothing-dev"):
+        build_pjsip.check_system_deps({"no/such/header_xyz.h": "libnothing-dev"})
+    build_pjsip.check_system_deps({"stdio.h": "libc6-dev"})  # present: no error
+
+
+def test_flags_come_from_pjprojects_build_output() -> None:
+    if not (build_pjsip.VENDOR / "build.mak").exists():
+        pytest.skip("pjproject is not built here")
+    mv = build_pjsip.make_vars()
+    assert "-DPJ_AUTOCONF=1" in mv["PJ_CFLAGS"]
+    assert all(Path(f).exists() for f in mv["PJ_LIB_FILES"].split())
+    assert "-lsrtp2" in mv["PJ_LDLIBS"] and "-lopus" in mv["PJ_LDLIBS"]
+    site = build_pjsip.VENDOR / "pjlib" / "include" / "pj" / "config_site.h"
+    assert "PJSUA_MAX_CALLS              1024" in site.read_text()
+
+
+def test_compiled_module_matches_the_headers() -> None:
+    from pjsua_ffi._pjsua import lib
+
+    assert lib.PJFFI_VERSION_NUM >= (2 << 24) | (14 << 16)
+    assert lib.PJFFI_MAX_CALLS == 1024
+    assert lib.PJFFI_HAS_TLS == 1
