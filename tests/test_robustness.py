@@ -56,6 +56,7 @@ class Api(RuleBasedStateMachine):
             new_lib()
         self.lib, self.tp = state["lib"], state["tp"]
         self.accounts, self.calls, self.players, self.dead = [], [], [], []
+        self.buddies = []
         self.accounts.append(ua_account(self.lib, self.tp, "me", cb=AnsweringAccount(Events())))
 
     def teardown(self):
@@ -116,6 +117,30 @@ class Api(RuleBasedStateMachine):
                         lambda: acc.make_call("sip:a@b", hdr_list=junk),
                         lambda: acc.send_pager(junk, junk), lambda: acc.set_transport(junk)]
         attempt(data.draw(st.sampled_from(targets)))
+
+    @rule(data=st.data(), op=st.sampled_from(["add", "subscribe", "unsubscribe", "delete",
+                                              "send_pager", "info", "typing", "pager",
+                                              "presence"]))
+    def presence_and_messages(self, data, op):
+        acc = self.pick(data, self.accounts + self.dead)
+        buddy = self.pick(data, self.buddies)
+        if acc is None:
+            return
+        if op == "add":
+            uri = data.draw(st.sampled_from([PEER_URI, uri_of(self.tp, "me"), "sip:x@127.0.0.1:9",
+                                             "not a uri"]))
+            attempt(lambda: self.buddies.append(acc.add_buddy(uri, pj.BuddyCallback())))
+        elif op == "pager":
+            attempt(acc.send_pager, PEER_URI, data.draw(st.text(max_size=50)), 1)
+        elif op == "presence":
+            attempt(acc.set_presence_status, data.draw(st.booleans()),
+                    pj.PresenceActivity.BUSY, data.draw(st.text(max_size=20)))
+        elif buddy is not None:
+            fn = {"subscribe": buddy.subscribe, "unsubscribe": buddy.unsubscribe,
+                  "delete": buddy.delete, "info": buddy.info,
+                  "send_pager": lambda: buddy.send_pager("hi"),
+                  "typing": buddy.send_typing_ind}[op]
+            attempt(fn)
 
     @rule(data=st.data())
     def delete_account(self, data):
