@@ -84,6 +84,19 @@ def start_scenario(source: str, *args: str,
                             cwd=str(ROOT))
 
 
+# Scenario code: A (transport 0) calls B (transport 1) and the call is up; C (transport
+# 2) answers anything. Names: lib, tps, a, b, c, b_cb, call, ev_a, ev_b, ev_c.
+THREE_PARTIES = """
+lib, tps = ua_lib(transports=("udp", "udp", "udp"))
+ev_a, ev_b, ev_c = Events(), Events(), Events()
+a = ua_account(lib, tps[0], "a", cb=AnsweringAccount(Events()))
+b_cb = AnsweringAccount(ev_b)
+b = ua_account(lib, tps[1], "b", cb=b_cb, set_default=False)
+c = ua_account(lib, tps[2], "c", cb=AnsweringAccount(ev_c), set_default=False)
+call = a.make_call(uri_of(tps[1], "b"), CallLog(ev_a))
+assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
+"""
+
 # A user agent in its own process that answers every call with 200 and keeps going
 # until its standard input closes. It prints "PORT <n>" first.
 ANSWERING_PEER = """

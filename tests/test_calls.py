@@ -3,7 +3,7 @@ custom headers, transfers, TCP, and two processes."""
 
 from __future__ import annotations
 
-from support import run_scenario, start_scenario
+from support import THREE_PARTIES, run_scenario, start_scenario
 
 PROLOGUE = """
 import time
@@ -168,14 +168,7 @@ lib.destroy()
 
 def test_blind_transfer() -> None:
     r = run_scenario(PROLOGUE + """
-lib, tps = ua_lib(transports=("udp", "udp", "udp"))
-ev_a, ev_b, ev_c = Events(), Events(), Events()
-a = ua_account(lib, tps[0], "a", cb=AnsweringAccount(Events()))
-b_cb = AnsweringAccount(ev_b)
-b = ua_account(lib, tps[1], "b", cb=b_cb, set_default=False)
-c = ua_account(lib, tps[2], "c", cb=AnsweringAccount(ev_c), set_default=False)
-call = a.make_call(uri_of(tps[1], "b"), CallLog(ev_a))
-assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
+""" + THREE_PARTIES + """
 b_call = b_cb.calls[0]
 b_call.transfer(uri_of(tps[2], "c"))
 assert ev_c.wait(lambda i: any(e[:2] == ("state", "CONFIRMED") for e in i), 10)

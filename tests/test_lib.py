@@ -3,7 +3,7 @@ logging, and shutdown in every order."""
 
 from __future__ import annotations
 
-from support import Peer, run_scenario
+from support import THREE_PARTIES, Peer, run_scenario
 
 PROLOGUE = """
 import logging, sys, threading, time
@@ -140,14 +140,7 @@ lib.destroy()
 def test_answer_needed_now_while_another_thread_holds_the_lock() -> None:
     # A REFER needs its answer inside pjsua's thread: it must not wait for our lock forever.
     r = run_scenario(PROLOGUE + """
-lib, tps = ua_lib(transports=("udp", "udp", "udp"))
-ev_a, ev_b, ev_c = Events(), Events(), Events()
-a = ua_account(lib, tps[0], "a", cb=AnsweringAccount(Events()))
-b_cb = AnsweringAccount(ev_b)
-b = ua_account(lib, tps[1], "b", cb=b_cb, set_default=False)
-c = ua_account(lib, tps[2], "c", cb=AnsweringAccount(ev_c), set_default=False)
-call = a.make_call(uri_of(tps[1], "b"), CallLog(ev_a))
-assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
+""" + THREE_PARTIES + """
 with lib.auto_lock():
     b_cb.calls[0].transfer(uri_of(tps[2], "c"))
     time.sleep(1.5)

@@ -8,22 +8,12 @@ import textwrap
 
 import pytest
 
+from tests.media_support import scenario_head
 from tests.support import free_port, run_scenario, start_scenario
 
 pytest.importorskip("numpy")
 
-HEAD = """
-import os, sys, time, tempfile, threading
-import numpy as np
-import pjsua_ffi as pj
-from tests.support import (ua_lib, ua_account, uri_of, report, Events, CallLog,
-                           AnsweringAccount, wait_for)
-from tests.media_support import (tone, write_wav, read_wav, rms, dominant, band,
-                                 tone_sequence, wait_media, wait_state, only_codec)
-import atexit, shutil
-D = tempfile.mkdtemp(prefix="pjffi-ports-")
-atexit.register(shutil.rmtree, D, True)
-"""
+HEAD = scenario_head("pjffi-ports-")
 
 
 def scenario(body: str, *args: str, timeout: float = 60.0) -> dict:
