@@ -217,7 +217,7 @@ VALID_TORTURE = [
     "TO :\r\n <sip:{user}@127.0.0.1:{port}>\r\n"
     "f: \"J Rosenb\\\\\\\"erg \\\\\\\"\" <sip:jdrosen@127.0.0.1>;tag=98asjd8\r\n"
     "MaX-fOrWaRdS: 0068\r\n"
-    "Call-ID: wsinv.ndaksdj@192.0.2.1\r\n"
+    "Call-ID: wsinv.ndaksdj@127.0.0.1\r\n"
     "cseq: 0009\r\n  OPTIONS\r\n"
     "Unknown-LongerThan-Any-Header:  =;tag\r\n   continuing   \r\n"
     "l: 0\r\n\r\n",
