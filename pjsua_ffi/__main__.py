@@ -18,7 +18,9 @@ TONE_HZ = 440.0
 
 
 def step(who: str, text: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {who:<7} {text}", flush=True)
+    # One write per line: the callback thread and the main thread both report steps.
+    sys.stdout.write(f"[{time.strftime('%H:%M:%S')}] {who:<7} {text}\n")
+    sys.stdout.flush()
 
 
 class Party(pj.CallCallback):
