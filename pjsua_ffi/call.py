@@ -343,12 +343,9 @@ class Call(_Handle):
     def send_pager(self, text: Text, im_id: int = 0, content_type: str = "text/plain",
                    hdr_list: HeaderList = None) -> None:
         """Send a MESSAGE inside the call; its status arrives in ``on_pager_status``."""
-        keep: list = []
-        mime = new_str(content_type, keep, "content_type")
-        content = new_str(text, keep, "text")
-        md = msg_data(keep, hdr_list)
-        self._c("call_send_im", C.pjsua_call_send_im, self._id, mime, content, md,
-                int_to_ptr(int(im_id)))
+        from .im import send_in_call
+
+        send_in_call(self, text, im_id, content_type, hdr_list)
 
     def send_typing_ind(self, is_typing: bool = True, hdr_list: HeaderList = None) -> None:
         """Tell the peer we started or stopped typing."""

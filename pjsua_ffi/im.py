@@ -31,12 +31,12 @@ from ._binding import (
     ptr_to_int,
 )
 from .buddy import Buddy, buddy_of
+from .call import Call
 from .errors import Error
 from .lib import Lib, _dispatch_call, _uri_text, register_handler, uri_error
 
 if TYPE_CHECKING:
     from .account import Account
-    from .call import Call
 
 __all__ = ["MessageBody"]
 
@@ -93,7 +93,27 @@ def send_message(handle: Any, acc: "Account", uri: str, text: Text, im_id: int,
         raise
 
 
-def _remember(lib: Lib, sender: Union["Account", Buddy], im_id: int) -> int:
+def send_in_call(call: "Call", text: Text, im_id: int, content_type: str,
+                 hdr_list: HeaderList) -> None:
+    """Send a MESSAGE inside ``call``. Its status finds this Call object through the
+    key in pjsua's user data even if the call has ended and its id was reused."""
+    if isinstance(im_id, bool) or not isinstance(im_id, int):
+        raise TypeError("im_id must be an int")
+    keep: list = []
+    mime = new_str(content_type, keep, "content_type")
+    content = new_str(text, keep, "text")
+    md = msg_data(keep, hdr_list)
+    key = _remember(call._lib, call, im_id)
+    try:
+        call._c("call_send_im", C.pjsua_call_send_im, call._id, mime, content, md,
+                int_to_ptr(key))
+    except BaseException:
+        with _pending_lock:
+            _pending.pop(key, None)
+        raise
+
+
+def _remember(lib: Lib, sender: Union["Account", Buddy, "Call"], im_id: int) -> int:
     key = next(_keys)
     with _pending_lock:
         while len(_pending) >= _MAX_PENDING:
@@ -102,7 +122,7 @@ def _remember(lib: Lib, sender: Union["Account", Buddy], im_id: int) -> int:
     return key
 
 
-def _recall(lib: Lib, key: int) -> Tuple[Optional[Union["Account", Buddy]], int]:
+def _recall(lib: Lib, key: int) -> Tuple[Optional[Union["Account", Buddy, Call]], int]:
     with _pending_lock:
         entry = _pending.pop(key, None)
     if entry is None or entry[0] is not lib:
@@ -161,14 +181,12 @@ def _ev_pager_status(lib: Lib, ev: Any) -> None:
     key = ptr_to_int(ev.user_data)
     body = MessageBody(from_str_bytes(ev.s[1]))
     code, reason = int(ev.code), from_str(ev.s[2])
-    if ev.call_id >= 0:  # Call.send_pager puts the im_id itself in the user data
-        call = _call_of(lib, ev.call_id)
-        if call is not None:
-            lib._post((_dispatch_call, call, None, "on_pager_status", body, key, code, reason))
-            return
-        sender, im_id = None, key
-    else:
-        sender, im_id = _recall(lib, key)
+    sender, im_id = _recall(lib, key)
+    if ev.call_id >= 0 or isinstance(sender, Call):
+        if isinstance(sender, Call):  # the call that sent it, whatever its id is now
+            lib._post((_dispatch_call, sender, None, "on_pager_status", body, im_id, code,
+                       reason))
+        return
     ref = sender._acc if isinstance(sender, Buddy) else _account_ref(lib, ev.acc_id)
     lib._post((_deliver_pager_status, lib, None, ref, sender, from_str(ev.s[0]), body,
                im_id, code, reason))
