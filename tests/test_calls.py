@@ -257,3 +257,51 @@ lib.destroy()
     report_line = [ln for ln in out.splitlines() if ln.startswith("@@REPORT@@")][0]
     assert "CONFIRMED" in report_line and "DISCONNECTED" in report_line
     assert "sip:caller@127.0.0.1" in report_line
+
+
+def test_account_and_call_utilities() -> None:
+    r = run_scenario(PROLOGUE + """
+lib, (tp, tp2) = ua_lib(transports=("udp", "udp"))
+ev_b = Events()
+b = ua_account(lib, tp2, "b", cb=AnsweringAccount(ev_b, codes=(200,)), set_default=False)
+a = ua_account(lib, tp, "a")
+out = {"default_a": a.is_default(), "default_b": b.is_default()}
+b.set_default()
+out["default_after"] = (a.is_default(), b.is_default())
+cfg = pj.AccountConfig()
+cfg.id = "sip:renamed@127.0.0.1:%d" % tp.info().port
+cfg.transport_id = tp._id
+cfg.rtp_transport_cfg = pj.TransportConfig(0, "127.0.0.1", "127.0.0.1")
+lib.modify_account(a, cfg)
+out["renamed"] = a.info().uri
+a.set_transport(tp)
+logs = [Events() for _ in range(3)]
+calls = [a.make_call(uri_of(tp2, "b"), CallLog(e)) for e in logs]
+for e in logs:
+    assert e.has(("state", "CONFIRMED", 200, "OK"))
+info = calls[0].info()
+out["fields"] = [info.uri, info.contact, info.remote_uri, bool(info.sip_call_id),
+                 info.state_text, info.media_state.name, info.conf_slot >= 0,
+                 info.account is a]
+out["dump"] = calls[0].dump_status()
+out["incoming_from"] = [e[1] for e in ev_b.items if e[0] == "incoming"]
+tinfo = tp.info()
+out["transport"] = [tinfo.type, tinfo.host, tinfo.port > 0, tinfo.is_datagram,
+                    tinfo.is_reliable, tinfo.ref_cnt >= 1, bool(tinfo.description)]
+lib.hangup_all()
+for e in logs:
+    assert e.wait(lambda i: any(x[:2] == ("state", "DISCONNECTED") for x in i))
+out["after_hangup_all"] = [c.is_valid() for c in calls]
+report(**out)
+lib.destroy()
+""")
+    assert r["default_a"] is True and r["default_b"] is False
+    assert r["default_after"] == [False, True]
+    assert r["renamed"].startswith("sip:renamed@127.0.0.1")
+    uri, contact, remote, has_id, state_text, media, slot, acc = r["fields"]
+    assert uri.startswith("sip:renamed@") and contact and remote.startswith("sip:b@")
+    assert has_id and state_text == "CONFIRMED" and media == "ACTIVE" and slot and acc
+    assert "CONFIRMED" in r["dump"] and "sip:b@127.0.0.1" in r["dump"]
+    assert all("sip:renamed@127.0.0.1" in f for f in r["incoming_from"])
+    assert r["transport"] == ["UDP", "127.0.0.1", True, True, False, True, True]
+    assert r["after_hangup_all"] == [False, False, False]
