@@ -154,16 +154,6 @@ def prepare_ffi(stack: Stack) -> None:
     stack.command = [sys.executable, str(PEERS / "ffi_peer.py")]
     stack.env = {"PYTHONPATH": str(ROOT)}
     stack.version = f"pjproject {_pjproject_version()} (vendor/)"
-    # Without an IM facade in the binding, ffi_peer.py supplies one (see there).
-    probe = subprocess.run(
-        [sys.executable, "-c",
-         "from pjsua_ffi import lib; from pjsua_ffi._binding import C; "
-         "print(int(C.PJFFI_EV_PAGER_STATUS in lib._HANDLERS))"],
-        cwd=str(ROOT), capture_output=True, text=True)
-    if probe.stdout.strip() == "0":
-        stack.notes["msgs"] = ("pjsua_ffi has no IM facade in this branch yet: the MESSAGE "
-                               "callbacks run through the stand-in handlers in "
-                               "peers/ffi_peer.py (same path as the binding's other events)")
 
 
 # The legacy module's make_call() has no way to turn off the text stream that

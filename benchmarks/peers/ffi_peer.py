@@ -16,8 +16,6 @@ sys.path.append(str(Path(__file__).resolve().parents[2]))  # after PYTHONPATH: s
 from common import CallRec, Tracker, main  # noqa: E402
 
 import pjsua_ffi as pj  # noqa: E402
-from pjsua_ffi import lib as _lib_module  # noqa: E402
-from pjsua_ffi._binding import C, from_str  # noqa: E402
 from tests.support import ua_account, ua_lib  # noqa: E402
 
 
@@ -59,47 +57,6 @@ class BenchAccount(pj.AccountCallback):
         self.peer.tracker.message_status(code)
 
 
-# ---------------------------------------------------------------- IM stand-in
-# This branch of pjsua_ffi has no IM facade yet: nothing turns pjsua's on_pager /
-# on_pager_status events into AccountCallback calls. Until it lands, these handlers do
-# what such a facade does (copy the event's strings on pjsua's thread, deliver on the
-# callback thread under the library lock), through the binding's own register_handler.
-# Once pjsua_ffi registers its own handlers, the binding's are used and these are not.
-
-
-def _deliver_pager(acc: Any, snapshot: None, from_uri: str, contact: str, mime: str,
-                   body: str) -> None:
-    acc._cb.on_pager(from_uri, contact, mime, body)
-
-
-def _deliver_pager_status(acc: Any, snapshot: None, to_uri: str, body: str, im_id: int,
-                          code: int, reason: str) -> None:
-    acc._cb.on_pager_status(to_uri, body, im_id, code, reason)
-
-
-def _ev_pager(lib: Any, ev: Any) -> None:
-    acc = lib._accounts.get(ev.acc_id)
-    if acc is not None:
-        lib._post((_deliver_pager, acc, None, from_str(ev.s[0]), from_str(ev.s[2]),
-                   from_str(ev.s[3]), from_str(ev.s[4])))
-
-
-def _ev_pager_status(lib: Any, ev: Any) -> None:
-    acc = lib._accounts.get(ev.acc_id)
-    if acc is not None:
-        lib._post((_deliver_pager_status, acc, None, from_str(ev.s[0]), from_str(ev.s[1]),
-                   int(C.pjffi_ptr_to_int(ev.user_data)), int(ev.code), from_str(ev.s[2])))
-
-
-def install_im_stand_in() -> bool:
-    """Register the stand-in handlers unless the binding has its own; True if used."""
-    if C.PJFFI_EV_PAGER_STATUS in _lib_module._HANDLERS:
-        return False
-    _lib_module.register_handler(C.PJFFI_EV_PAGER, _ev_pager)
-    _lib_module.register_handler(C.PJFFI_EV_PAGER_STATUS, _ev_pager_status)
-    return True
-
-
 # ---------------------------------------------------------------- the adapter
 
 
@@ -112,7 +69,6 @@ class FfiStack:
 
     def start(self, port: int, max_calls: int, audio: bool, tracker: Tracker) -> int:
         self.audio, self.tracker = audio, tracker
-        install_im_stand_in()
         self.lib, (tp,) = ua_lib(max_calls=max_calls, log_level=1, port=port,
                                  clock_rate=8000, snd_clock_rate=8000, snd_auto_close_time=1)
         self.lib.set_codec_priority("PCMU", 255)

@@ -50,7 +50,6 @@ typedef struct pjffi_msg_data {
 void pjffi_enable_events(int on);
 long pjffi_new_token(void);
 pjffi_event *pjffi_next_event(int timeout_ms);
-void pjffi_free_event(pjffi_event *ev);
 int pjffi_next_events(pjffi_event **out, int max, int timeout_ms);
 void pjffi_free_events(pjffi_event **evs, int n);
 void pjffi_wake(void);
@@ -71,8 +70,6 @@ void pjffi_msg_data_set_body(pjffi_msg_data *m, const char *ctype, long ctype_le
 int pjffi_verify_url(const char *url);
 long pjffi_pool_used(void);
 long pjffi_pool_cached(void);
-void *pjffi_int_to_ptr(long v);
-long pjffi_ptr_to_int(void *p);
 void pjffi_call_durations(const pjsua_call_info *ci, long *connect_ms, long *total_ms);
 int pjffi_transport_port(const pjsua_transport_info *ti);
 const char *pjffi_transport_host(const pjsua_transport_info *ti, long *len);

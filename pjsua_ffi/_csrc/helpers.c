@@ -278,6 +278,18 @@ static void deliver(pjffi_event *ev)
     pthread_mutex_unlock(&q_lock);
 }
 
+/* The CLOCK_REALTIME time timeout_ms from now, for pthread_cond_timedwait(). */
+static void pjffi_deadline(struct timespec *ts, int timeout_ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += timeout_ms / 1000;
+    ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
 /* The next queued event, waiting up to timeout_ms (negative: forever) for one.
  * NULL on time-out or after pjffi_wake(). Release it with pjffi_free_event(). */
 static pjffi_event *pjffi_next_event(int timeout_ms)
@@ -290,13 +302,7 @@ static pjffi_event *pjffi_next_event(int timeout_ms)
                 pthread_cond_wait(&q_cond, &q_lock);
         } else {
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += timeout_ms / 1000;
-            until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            pjffi_deadline(&until, timeout_ms);
             while (!q_head && !q_wake) {
                 if (pthread_cond_timedwait(&q_cond, &q_lock, &until) != 0)
                     break;
@@ -869,8 +875,6 @@ static long pjffi_pool_cached(void)
     return cp ? (long)cp->capacity : -1;
 }
 
-static void *pjffi_int_to_ptr(long v) { return (void*)(pj_ssize_t)v; }
-static long pjffi_ptr_to_int(void *p) { return (long)(pj_ssize_t)p; }
 
 static void pjffi_call_durations(const pjsua_call_info *ci, long *connect_ms, long *total_ms)
 {

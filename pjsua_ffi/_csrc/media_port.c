@@ -153,13 +153,7 @@ static int pjffi_pump_wait(int timeout_ms, long *tokens, int max_tokens, long *e
     pthread_mutex_lock(&pjffi_pump.mutex);
     if (!pjffi_pump.signalled && !pjffi_pump.stop && timeout_ms > 0) {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += timeout_ms / 1000;
-        ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        pjffi_deadline(&ts, timeout_ms);
         pthread_cond_timedwait(&pjffi_pump.cond, &pjffi_pump.mutex, &ts);
     }
     if (pjffi_pump.stop) {
