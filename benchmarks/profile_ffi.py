@@ -64,19 +64,11 @@ def _instrument(out_path: str) -> None:
     def wrap_handlers() -> None:
         for kind, handler in list(lib._HANDLERS.items()):
             if not getattr(handler, "_timed", False):
-                w = timed(f"pjsua thread: handler {handler.__name__}", handler)
+                w = timed(f"handler {handler.__name__}", handler)
                 w._timed = True  # type: ignore[attr-defined]
                 lib._HANDLERS[kind] = w
 
     wrap_handlers()
-    install = ffi_peer.install_im_stand_in
-
-    def install_and_wrap() -> bool:
-        used = install()
-        wrap_handlers()
-        return used
-
-    ffi_peer.install_im_stand_in = install_and_wrap
 
     posted: Dict[int, float] = {}
     post, deliver = lib.Lib._post, lib.Lib._deliver
@@ -174,6 +166,8 @@ def main(argv: List[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("workload", choices=("calls", "msgs"))
     p.add_argument("--seconds", type=float, default=4.0)
+    p.add_argument("--plain", action="store_true",
+                   help="no timers in the pjsua_ffi peers: CPU per thread only")
     if argv and argv[0] == "--peer":  # we are an instrumented ffi peer
         sys.argv.remove("--peer")
         _instrument(os.environ["PJSUA_FFI_PROFILE_OUT"] + "." + argv[argv.index("--role") + 1])
@@ -188,8 +182,9 @@ def main(argv: List[str]) -> int:
     c.prepare(c)
     ffi = bench.STACKS["ffi"]
     ffi.prepare(ffi)
-    ffi.command = [sys.executable, str(Path(__file__).resolve()), "--peer"]
-    ffi.env = dict(ffi.env, PJSUA_FFI_PROFILE_OUT=out)
+    if not a.plain:
+        ffi.command = [sys.executable, str(Path(__file__).resolve()), "--peer"]
+        ffi.env = dict(ffi.env, PJSUA_FFI_PROFILE_OUT=out)
     unit = "call" if a.workload == "calls" else "MESSAGE"
     for stack in (c, ffi):
         n, secs, cpu = _run(stack, a.workload, a.seconds, f"profile-{stack.name}")
@@ -200,7 +195,7 @@ def main(argv: List[str]) -> int:
             for name, ns in sorted(threads.items(), key=lambda kv: -kv[1]):
                 if ns / n >= 500:
                     print(f"      {name:28} {ns / n / 1000:7.1f} µs")
-        if stack is ffi:
+        if stack is ffi and not a.plain:
             for role in ("callee", "caller"):
                 try:
                     with open(f"{out}.{role}") as fh:

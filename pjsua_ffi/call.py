@@ -162,6 +162,8 @@ class CallCallback:
 class Call(_Handle):
     """A call. Obtained from :meth:`Account.make_call` or ``on_incoming_call``."""
 
+    _derived_key: Optional[Tuple[int, int]] = None  # set for calls a transfer made
+
     def __init__(self, lib: "Lib", call_id: int, cb: Optional[CallCallback] = None) -> None:
         self._lib = lib
         self._id = call_id

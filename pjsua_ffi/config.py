@@ -171,7 +171,7 @@ def fill_ua_config(c: Any, cfg: UAConfig, keep: list) -> None:
     if not 1 <= max_calls <= C.PJFFI_MAX_CALLS:
         raise ValueError(f"max_calls must be between 1 and {C.PJFFI_MAX_CALLS}")
     c.max_calls = max_calls
-    c.thread_cnt = 1
+    c.thread_cnt = 0  # the callback thread (or handle_events) polls pjsua
     if len(cfg.nameserver) > 4:
         raise ValueError("at most 4 name servers")
     for i, ns in enumerate(cfg.nameserver):

@@ -2,23 +2,30 @@
 
 How events reach Python
 -----------------------
-pjsua calls our C shims (``_csrc/helpers.c``) from whichever thread produced the event:
-its own polling thread for network input, the conference clock thread for DTMF, and the
-*caller's* thread for events raised inside an API call (``make_call`` reports CALLING
-before it returns). Each shim passes one flat event to :func:`_on_c_event`, which runs
-on that thread, still inside pjsua and possibly holding pjsua's internal locks. The shim
-copies the event — with a snapshot of the call, account or buddy as it is *now*, and
-every string it needs — onto a queue in C, and returns: pjsua's threads never wait for
-Python's GIL or the library lock.
+pjsua runs without SIP worker threads of its own: the thread that waits for events
+polls pjsua's SIP sockets and timers itself, in C and without the GIL
+(``pjffi_next_events`` in ``_csrc/helpers.c``). That thread is the callback thread
+(``start(with_thread=True)``) or the application inside ``handle_events()``.
 
-The callback thread (``start(with_thread=True)``), or the application itself through
-``handle_events()``, waits on that queue (without the GIL), turns each event into
-Python objects and calls the user's callbacks with the library lock held, outside every
-pjsua lock. A callback may call back into the library
-(answer in ``on_incoming_call``, hang up in ``on_state``, even ``destroy()``) without
-deadlock, and another thread may hold the lock (``auto_lock()``) while it calls pjsua.
-Inside a callback, ``call.info()`` / ``account.info()`` return the event's snapshot, so
-a callback never sees a later state than the one it reports.
+pjsua calls our C shims from whichever thread produced an event: mostly that polling
+thread, but also the conference clock thread for DTMF and the *caller's* thread for
+events raised inside an API call (``make_call`` reports CALLING before it returns).
+Each shim copies the event — with a snapshot of the call, account or buddy as it is
+*now*, and every string it needs — onto a queue in C and returns, still inside pjsua
+and never waiting for the GIL or the library lock. An event queued by another thread
+wakes the poll through a socket registered with pjsua's ioqueue.
+
+As soon as a poll returns with events queued, the same thread turns each event into
+Python objects and calls the user's callbacks with the library lock held, outside
+every pjsua lock: no thread hand-off between pjsua and Python. A callback may call
+back into the library (answer in ``on_incoming_call``, hang up in ``on_state``, even
+``destroy()``) without deadlock, and another thread may hold the lock (``auto_lock()``)
+while it calls pjsua. Inside a callback, ``call.info()`` / ``account.info()`` return
+the event's snapshot, so a callback never sees a later state than the one it reports.
+
+While callbacks run nobody polls; a C backup poller notices when that lasts a whole
+tick (20 to 40 ms: a slow or blocked callback) and polls pjsua until the callbacks
+return, so SIP (answers, retransmissions, timers) goes on behind a slow callback.
 
 Three events need an answer before pjsua can go on: a transfer request (REFER), an
 INVITE with Replaces, and an incoming SUBSCRIBE. Their callbacks run at once on the
@@ -112,6 +119,15 @@ class _LibLock:
             pass
 
 
+class _ThreadState(threading.local):
+    """Per-thread flags of the library (class attributes are the defaults)."""
+
+    registered = False  # registered with pjlib
+    polling = False     # inside the C call that polls pjsua and waits for events
+    sync = False        # inside a callback that pjsua waits on
+    snap: Any = None    # (object, snapshot) of the event being delivered
+
+
 class Lib(_MediaMixin):
     """The pjsua library. One instance per process at a time."""
 
@@ -137,9 +153,10 @@ class Lib(_MediaMixin):
         self._dispatcher_ident = 0
         self._batch = ffi.new("pjffi_event *[]", _BATCH)
         self._default_setting: Any = None
-        self._tls = threading.local()
+        self._tls = _ThreadState()
         self._accounts: Dict[int, Account] = {}
         self._calls: Dict[int, Call] = {}
+        self._derived: Dict[Tuple[int, int], Call] = {}  # (token, call id): see _call_for
         self._transports: Dict[int, Transport] = {}
         self._log_cfg: Optional[LogConfig] = None  # until init(): Python logging only
         self._txt_cnt = 0
@@ -193,6 +210,9 @@ class Lib(_MediaMixin):
         status = C.pjsua_init(ua, lg, md)
         if status != 0:
             raise Error("init", self, status)
+        status = C.pjffi_poll_attach()  # pjsua has no thread of its own: we poll it
+        if status != 0:
+            raise Error("init", self, status)
         with self._gate:
             self._state = _INITIALIZED
 
@@ -223,7 +243,7 @@ class Lib(_MediaMixin):
             if self._state in (_CLOSING, _DESTROYED):
                 return
             self._state = _CLOSING
-        if getattr(self._tls, "sync", False):
+        if self._tls.sync:
             # Inside a callback that pjsua is waiting on: finish on another thread.
             threading.Thread(target=self._finish_destroy, name="pjsua-destroy").start()
             return
@@ -240,6 +260,7 @@ class Lib(_MediaMixin):
             self._thread.join(timeout=10.0)
         C.pjffi_thread_register(b"python")
         self._media_shutdown()  # Python audio ports must go before the bridge does
+        C.pjffi_poll_detach()
         C.pjffi_enable_events(0)
         C.pjsua_destroy()
         C.pjffi_enable_log(0)
@@ -247,6 +268,7 @@ class Lib(_MediaMixin):
         for call in list(self._calls.values()):
             call._alive = False
         self._calls.clear()
+        self._derived.clear()
         for acc in self._accounts.values():
             acc._deleted = True
             for buddy in acc._buddies.values():
@@ -281,7 +303,7 @@ class Lib(_MediaMixin):
                 raise Error(op, obj, C.PJ_EINVALIDOP, _state_text(self._state))
             self._in_flight += 1
         tls = self._tls
-        if not tls.__dict__.get("registered"):
+        if not tls.registered:
             # Once per thread and library: pjlib aborts on calls from unknown threads.
             C.pjffi_thread_register(b"python")
             tls.registered = True
@@ -313,7 +335,7 @@ class Lib(_MediaMixin):
             time.sleep(max(0, int(timeout)) / 1000.0)
             return 0
         self._dispatcher_ident = threading.get_ident()
-        if not self._tls.__dict__.get("registered"):
+        if not self._tls.registered:
             C.pjffi_thread_register(b"python")
             self._tls.registered = True
         return self._pump(max(0, int(timeout)))
@@ -332,8 +354,14 @@ class Lib(_MediaMixin):
         turn them into deliveries, and run those. Returns how many ran."""
         n = 0
         batch = self._batch
-        # Every C call lets other threads take the GIL: take events in batches.
-        count = C.pjffi_next_events(batch, _BATCH, timeout_ms)
+        tls = self._tls
+        # Polls pjsua until events come (see the module docstring); every C call lets
+        # other threads take the GIL, so events come in batches.
+        tls.polling = True
+        try:
+            count = C.pjffi_next_events(batch, _BATCH, timeout_ms)
+        finally:
+            tls.polling = False
         while count:
             try:
                 for i in range(count):
@@ -350,7 +378,7 @@ class Lib(_MediaMixin):
                 C.pjffi_free_events(batch, count)
             if self._quit:
                 return n
-            count = C.pjffi_next_events(batch, _BATCH, 0)
+            count = C.pjffi_take_events(batch, _BATCH)
         return n + self._run_posted()
 
     def _run_posted(self) -> int:
@@ -370,7 +398,7 @@ class Lib(_MediaMixin):
         fn, target, snapshot = item[0], item[1], item[2]
         with self._lock:
             tls = self._tls
-            prev = getattr(tls, "snap", None)
+            prev = tls.snap
             tls.snap = (target, snapshot) if snapshot is not None else None
             try:
                 fn(*item[1:])
@@ -380,7 +408,7 @@ class Lib(_MediaMixin):
                 tls.snap = prev
 
     def _event_snapshot(self, obj: Any) -> Any:
-        snap = getattr(self._tls, "snap", None)
+        snap = self._tls.snap
         if snap is not None and snap[0] is obj:
             return snap[1]
         return None
@@ -405,7 +433,7 @@ class Lib(_MediaMixin):
     def _post(self, item: Tuple[Any, ...]) -> None:
         """Deliver ``item`` now if this is the callback thread (event handlers run
         there, in order), else queue it for that thread and wake it."""
-        if threading.get_ident() == self._dispatcher_ident:
+        if threading.get_ident() == self._dispatcher_ident and not self._tls.polling:
             self._deliver(item)
             return
         self._events.put(item)
@@ -674,7 +702,23 @@ def pjffi_py_event(ev: Any) -> None:
 
 def _call_for(lib: Lib, ev: Any) -> Optional[Call]:
     token = ptr_to_int(ev.user_data)
-    return lib._calls.get(token) if token else None
+    if not token:
+        return None
+    cid = int(ev.call_id)
+    if lib._derived:
+        derived = lib._derived.get((token, cid))
+        if derived is not None:
+            return derived
+    call = lib._calls.get(token)
+    if call is not None and call._id >= 0 and cid >= 0 and call._id != cid:
+        # pjsua gives the call that a transfer makes the user data of the transferred
+        # call: it is a call of its own (no callback until the application sets one).
+        key = (token, cid)
+        call = Call(lib, cid)
+        lib._register_call(call)
+        call._derived_key = key
+        lib._derived[key] = call
+    return call
 
 
 def _dispatch_call(call: Call, snapshot: Any, method: str, *args: Any) -> Any:
@@ -699,6 +743,8 @@ def _ev_call_state(lib: Lib, ev: Any) -> None:
     if info.state == 6:  # DISCONNECTED: the id may be reused from now on
         call._alive = False
         lib._calls.pop(call._token, None)
+        if call._derived_key is not None:
+            lib._derived.pop(call._derived_key, None)
     lib._post((_dispatch_call, call, info, "on_state"))
 
 

@@ -125,7 +125,10 @@ static void ev_raw(pjffi_event *ev, pjsip_rx_data *rdata)
  * Events that need an answer before pjsua can continue (a REFER, an INVITE with
  * Replaces, an incoming SUBSCRIBE) still call Python at once.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 typedef struct pjffi_qevent {
     pjffi_event ev;                 /* first: a pjffi_event* is the qevent* */
@@ -150,6 +153,161 @@ static volatile long pjffi_token_counter;
 static long pjffi_new_token(void)
 {
     return __sync_add_and_fetch(&pjffi_token_counter, 1);
+}
+
+/* The poller: pjsua runs without worker threads of its own, and the thread that takes
+ * events (the callback thread, or the application in handle_events) polls pjsua's SIP
+ * ioqueue while it waits for them. Events raised while it polls are delivered as soon as
+ * the poll returns, on the same thread and outside every pjsua lock: no thread hand-off
+ * between pjsua and Python. An event queued by another thread (the application's own
+ * calls, the media threads) wakes the poll with a datagram on a socket registered in
+ * that ioqueue (a stale one costs a spurious wake-up, nothing else). q_lock guards
+ * poll_blocked and wake_sent. */
+static int poll_on;                        /* pjffi_poll_attach() succeeded */
+static pthread_mutex_t poll_token = PTHREAD_MUTEX_INITIALIZER;   /* one poller at a time */
+static volatile int py_busy;               /* the event taker is running Python */
+static volatile unsigned busy_seq;         /* counts the taker's busy periods */
+static pthread_mutex_t backup_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t backup_cond = PTHREAD_COND_INITIALIZER;
+static int backup_quit, backup_started;
+static pthread_t backup_thread;
+static int poll_blocked;                   /* a thread is inside pjsua_handle_events() */
+static int wake_sent;                      /* a wake datagram is on its way */
+static pthread_t poll_thread;
+static int wake_fd[2] = {-1, -1};
+static pj_pool_t *wake_pool;
+static pj_ioqueue_key_t *wake_key;
+static pj_ioqueue_op_key_t wake_op;
+static char wake_buf[16];
+
+static void wake_rearm(pj_ioqueue_key_t *key)
+{
+    pj_ssize_t len;
+    pj_status_t st;
+    int guard = 0;
+    do {   /* read what is there; stop once a read is pending */
+        len = sizeof(wake_buf);
+        st = pj_ioqueue_recv(key, &wake_op, wake_buf, &len, 0);
+    } while (st == PJ_SUCCESS && ++guard < 64);
+}
+
+static void on_wake_read(pj_ioqueue_key_t *key, pj_ioqueue_op_key_t *op, pj_ssize_t n)
+{
+    PJ_UNUSED_ARG(op);
+    PJ_UNUSED_ARG(n);
+    wake_rearm(key);   /* wake_sent is cleared by the poller once its poll returns */
+}
+
+/* Called with q_lock held: make a poll in progress return (not from the poller). */
+static int wake_poller_locked(void)
+{
+    if (!poll_blocked || wake_sent || pthread_equal(pthread_self(), poll_thread))
+        return 0;
+    wake_sent = 1;
+    return 1;
+}
+
+static void send_wake(void)
+{
+    ssize_t r = send(wake_fd[1], "w", 1, MSG_DONTWAIT);
+    (void)r;   /* a full socket already holds a wake-up */
+}
+
+/* While Python runs callbacks nobody polls pjsua. The backup poller notices a busy
+ * period that lasts a whole tick (20 to 40 ms: a slow or blocked callback) and polls
+ * until it ends, so SIP goes on. It only wakes once a tick: nothing on the hot path. */
+#define PJFFI_BACKUP_TICK_MS 20
+
+static void pjffi_deadline(struct timespec *ts, int timeout_ms);
+
+static void *backup_main(void *arg)
+{
+    unsigned seen = 0;
+    PJ_UNUSED_ARG(arg);
+    pjffi_thread_register("pjffi-backup");
+    pthread_mutex_lock(&backup_lock);
+    while (!backup_quit) {
+        struct timespec until;
+        pjffi_deadline(&until, PJFFI_BACKUP_TICK_MS);
+        pthread_cond_timedwait(&backup_cond, &backup_lock, &until);
+        if (backup_quit)
+            break;
+        if (!py_busy || busy_seq != seen) {
+            seen = busy_seq;
+            continue;
+        }
+        pthread_mutex_unlock(&backup_lock);
+        while (py_busy && busy_seq == seen && !backup_quit) {
+            pthread_mutex_lock(&poll_token);
+            if (py_busy && busy_seq == seen)
+                pjsua_handle_events(10);
+            pthread_mutex_unlock(&poll_token);
+        }
+        pthread_mutex_lock(&backup_lock);
+    }
+    pthread_mutex_unlock(&backup_lock);
+    return NULL;
+}
+
+/* Start polling pjsua from the thread that waits for events (after pjsua_init). */
+static int pjffi_poll_attach(void)
+{
+    pj_ioqueue_callback cb;
+    pj_status_t st;
+    if (poll_on)
+        return 0;
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, wake_fd) != 0)
+        return PJ_RETURN_OS_ERROR(errno);
+    wake_pool = pjsua_pool_create("pjffi-wake", 256, 256);
+    pj_bzero(&cb, sizeof(cb));
+    cb.on_read_complete = &on_wake_read;
+    pj_ioqueue_op_key_init(&wake_op, sizeof(wake_op));
+    st = pj_ioqueue_register_sock(wake_pool, pjsip_endpt_get_ioqueue(pjsua_get_pjsip_endpt()),
+                                  wake_fd[0], NULL, &cb, &wake_key);
+    if (st != PJ_SUCCESS) {
+        close(wake_fd[0]);
+        close(wake_fd[1]);
+        wake_fd[0] = wake_fd[1] = -1;
+        pj_pool_release(wake_pool);
+        wake_pool = NULL;
+        return st;
+    }
+    wake_rearm(wake_key);
+    pthread_mutex_lock(&q_lock);
+    poll_on = 1;
+    wake_sent = 0;
+    pthread_mutex_unlock(&q_lock);
+    backup_quit = 0;
+    py_busy = 0;
+    backup_started = pthread_create(&backup_thread, NULL, &backup_main, NULL) == 0;
+    return 0;
+}
+
+/* Stop polling (before pjsua_destroy(), once no thread waits for events). */
+static void pjffi_poll_detach(void)
+{
+    pthread_mutex_lock(&q_lock);
+    if (!poll_on) {
+        pthread_mutex_unlock(&q_lock);
+        return;
+    }
+    poll_on = 0;
+    pthread_mutex_unlock(&q_lock);
+    if (backup_started) {
+        pthread_mutex_lock(&backup_lock);
+        backup_quit = 1;
+        pthread_cond_signal(&backup_cond);
+        pthread_mutex_unlock(&backup_lock);
+        pthread_join(backup_thread, NULL);
+        backup_started = 0;
+    }
+    py_busy = 0;
+    pj_ioqueue_unregister(wake_key);   /* closes wake_fd[0] */
+    close(wake_fd[1]);
+    wake_fd[0] = wake_fd[1] = -1;
+    wake_key = NULL;
+    pj_pool_release(wake_pool);
+    wake_pool = NULL;
 }
 
 static int is_sync_event(int kind)
@@ -252,6 +410,7 @@ static pjffi_qevent *copy_event(const pjffi_event *ev)
 static void deliver(pjffi_event *ev)
 {
     pjffi_qevent *q;
+    int wake;
     if (!pjffi_events_on)
         return;
     if (is_sync_event(ev->kind)) {
@@ -275,7 +434,10 @@ static void deliver(pjffi_event *ev)
     q_tail = q;
     q_len++;
     pthread_cond_signal(&q_cond);
+    wake = wake_poller_locked();
     pthread_mutex_unlock(&q_lock);
+    if (wake)
+        send_wake();
 }
 
 /* The CLOCK_REALTIME time timeout_ms from now, for pthread_cond_timedwait(). */
@@ -290,13 +452,51 @@ static void pjffi_deadline(struct timespec *ts, int timeout_ms)
     }
 }
 
-/* The next queued event, waiting up to timeout_ms (negative: forever) for one.
- * NULL on time-out or after pjffi_wake(). Release it with pjffi_free_event(). */
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* With q_lock held: poll pjsua until an event is queued, pjffi_wake() is called or
+ * timeout_ms passes (negative: no limit; 0: poll once without waiting). */
+static void poll_until_event(int timeout_ms)
+{
+    double end = timeout_ms > 0 ? mono_ms() + timeout_ms : 0;
+    int wait_ms = timeout_ms < 0 ? 1000 : timeout_ms;
+    poll_thread = pthread_self();
+    while (!q_head && !q_wake && poll_on) {
+        if (timeout_ms > 0) {
+            double left = end - mono_ms();
+            if (left <= 0)
+                break;
+            wait_ms = left > 1000 ? 1000 : (int)left + (left > (int)left);
+        }
+        poll_blocked = 1;
+        pthread_mutex_unlock(&q_lock);
+        pthread_mutex_lock(&poll_token);
+        pjsua_handle_events((unsigned)wait_ms);
+        pthread_mutex_unlock(&poll_token);
+        pthread_mutex_lock(&q_lock);
+        poll_blocked = 0;
+        wake_sent = 0;   /* awake now: it looks at the queue before it polls again */
+        if (timeout_ms == 0)
+            break;
+    }
+}
+
+/* The next queued event, waiting up to timeout_ms (negative: forever) for one, and
+ * polling pjsua meanwhile once pjffi_poll_attach() was called. NULL on time-out or
+ * after pjffi_wake(). Release it with pjffi_free_event(). */
 static pjffi_event *pjffi_next_event(int timeout_ms)
 {
     pjffi_qevent *q;
+    py_busy = 0;
     pthread_mutex_lock(&q_lock);
-    if (!q_head && !q_wake && timeout_ms != 0) {
+    if (poll_on && !q_head && !q_wake) {
+        poll_until_event(timeout_ms);
+    } else if (!q_head && !q_wake && timeout_ms != 0) {
         if (timeout_ms < 0) {
             while (!q_head && !q_wake)
                 pthread_cond_wait(&q_cond, &q_lock);
@@ -318,6 +518,8 @@ static pjffi_event *pjffi_next_event(int timeout_ms)
         q_len--;
     }
     pthread_mutex_unlock(&q_lock);
+    busy_seq++;         /* back to Python: a new busy period for the backup poller */
+    py_busy = 1;
     return q ? &q->ev : NULL;
 }
 
@@ -326,18 +528,11 @@ static void pjffi_free_event(pjffi_event *ev)
     free((pjffi_qevent*)ev);
 }
 
-/* Up to max queued events at once (waiting as pjffi_next_event does for the first):
- * one call, so one release of the GIL, for a whole batch. Returns how many. */
-static int pjffi_next_events(pjffi_event **out, int max, int timeout_ms)
+/* Up to max queued events at once without waiting or polling. */
+static int pjffi_take_events(pjffi_event **out, int max)
 {
     int n = 0;
     pjffi_qevent *q;
-    if (max <= 0)
-        return 0;
-    out[n] = pjffi_next_event(timeout_ms);
-    if (!out[n])
-        return 0;
-    n++;
     pthread_mutex_lock(&q_lock);
     while (n < max && (q = q_head) != NULL) {
         q_head = q->next;
@@ -348,6 +543,18 @@ static int pjffi_next_events(pjffi_event **out, int max, int timeout_ms)
     }
     pthread_mutex_unlock(&q_lock);
     return n;
+}
+
+/* Up to max queued events at once (waiting as pjffi_next_event does for the first):
+ * one call, so one release of the GIL, for a whole batch. Returns how many. */
+static int pjffi_next_events(pjffi_event **out, int max, int timeout_ms)
+{
+    if (max <= 0)
+        return 0;
+    out[0] = pjffi_next_event(timeout_ms);
+    if (!out[0])
+        return 0;
+    return 1 + pjffi_take_events(out + 1, max - 1);
 }
 
 static void pjffi_free_events(pjffi_event **evs, int n)
@@ -362,10 +569,14 @@ static void pjffi_free_events(pjffi_event **evs, int n)
 /* Make a waiting pjffi_next_event() return (with or without an event). */
 static void pjffi_wake(void)
 {
+    int wake;
     pthread_mutex_lock(&q_lock);
     q_wake = 1;
     pthread_cond_broadcast(&q_cond);
+    wake = wake_poller_locked();
     pthread_mutex_unlock(&q_lock);
+    if (wake)
+        send_wake();
 }
 
 /* Drop every queued event; returns how many were dropped. */
@@ -518,9 +729,9 @@ static void on_call_replaced(pjsua_call_id old_call_id, pjsua_call_id new_call_i
     ev.call_id = old_call_id;
     ev.user_data = pjsua_call_get_user_data(old_call_id);
     ev.other_id = new_call_id;
-    /* The replacing call is new to us: it gets its token here, before its events. */
-    if (!pjsua_call_get_user_data(new_call_id))
-        pjsua_call_set_user_data(new_call_id, (void*)pjffi_new_token());
+    /* The replacing call is new to us: it gets its token here, before its events
+     * (pjsua gave it the replaced call's user data). */
+    pjsua_call_set_user_data(new_call_id, (void*)pjffi_new_token());
     ev.obj = pjsua_call_get_user_data(new_call_id);
     deliver(&ev);
 }
