@@ -227,13 +227,51 @@ def check_system_deps(deps: dict[str, str] | None = None) -> None:
         )
 
 
+# Race fixes we apply to pjproject's sources before building: (file, pattern, what to
+# insert before the match, why). Each is a line of ours; a tree where the pattern is
+# not found (a release that changed the code) is left as it is.
+_REMOVING_MARK = "conf_port->removing = PJ_TRUE;  /* pjsua-ffi: see build_pjsip.py */"
+SOURCE_FIXES = [
+    (path, r"(?m)^([ \t]*)/\* Release mutex to avoid deadlock \*/\n[ \t]*pj_mutex_unlock\(conf->mutex\);",
+     _REMOVING_MARK,
+     "pjmedia_conf_remove_port() removes a port the clock has not added yet without the "
+     "conference lock, but did not mark it as being removed first: a conf_connect() in "
+     "that window queued a connection to a dying slot and the clock thread later crashed "
+     "on it (pjproject PR #5057 fixes the same in later releases). Calls hung up within "
+     "one 20 ms clock tick while another thread connects bridge ports hit it.")
+    for path in ("pjmedia/src/pjmedia/conference.c", "pjmedia/src/pjmedia/conf_thread.c")
+]
+
+
+def apply_source_fixes(tree: Path = VENDOR) -> list[str]:
+    """Apply :data:`SOURCE_FIXES` (idempotent); returns the files changed."""
+    changed = []
+    for rel, pattern, insert, _why in SOURCE_FIXES:
+        path = tree / rel
+        if not path.exists():
+            continue
+        text = path.read_text()
+        if insert in text:
+            continue
+        new, n = re.subn(pattern, lambda m: f"{m.group(1)}{insert}\n{m.group(0)}", text, count=1)
+        if n:
+            path.write_text(new)
+            changed.append(rel)
+        else:
+            log(f"{rel}: the code {insert.split(';')[0]!r} guards has changed; left as it is")
+    return changed
+
+
 def patch_tree() -> None:
-    """Adapt Debian's DFSG-stripped tree: its BDIMAD audio driver source was removed."""
+    """Adapt Debian's DFSG-stripped tree (its BDIMAD audio driver source was removed),
+    apply our race fixes, and install our config_site.h."""
     mk = VENDOR / "pjmedia" / "build" / "Makefile"
     if not (VENDOR / "pjmedia" / "src" / "pjmedia-audiodev" / "bdimad_dev.c").exists():
         text = mk.read_text()
         if " bdimad_dev.o" in text:
             mk.write_text(text.replace(" bdimad_dev.o", ""))
+    for rel in apply_source_fixes():
+        log(f"race fix applied to {rel}")
     shutil.copyfile(NATIVE / "config_site.h", VENDOR / "pjlib" / "include" / "pj" / "config_site.h")
 
 
@@ -243,6 +281,7 @@ def build_stamp() -> str:
     h.update((NATIVE / "configure.options").read_bytes())
     h.update((NATIVE / "config_site.h").read_bytes())
     h.update(CFLAGS.encode())
+    h.update(repr([fix[:3] for fix in SOURCE_FIXES]).encode())
     return h.hexdigest()
 
 

@@ -161,6 +161,7 @@ class Lib(_MediaMixin):
         self._log_cfg: Optional[LogConfig] = None  # until init(): Python logging only
         self._txt_cnt = 0
         _events.lib = self
+        C.pjffi_install_crash_report()  # a crash in pjsua's threads shows its C stack
         C.pjffi_enable_log(1)
         C.pjffi_install_early_log(4)
         status = C.pjsua_create()

@@ -49,3 +49,24 @@ def test_compiled_module_matches_the_headers() -> None:
     assert lib.PJFFI_VERSION_NUM >= (2 << 24) | (14 << 16)
     assert lib.PJFFI_MAX_CALLS == 1024
     assert lib.PJFFI_HAS_TLS == 1
+
+
+def test_race_fix_is_applied_once_and_only_where_the_code_matches(tmp_path: Path) -> None:
+    conf = tmp_path / "pjmedia" / "src" / "pjmedia" / "conference.c"
+    conf.parent.mkdir(parents=True)
+    before = ("        if (found) {\n"
+              "            /* Release mutex to avoid deadlock */\n"
+              "            pj_mutex_unlock(conf->mutex);\n")
+    conf.write_text(before)
+    assert build_pjsip.apply_source_fixes(tmp_path) == ["pjmedia/src/pjmedia/conference.c"]
+    lines = conf.read_text().splitlines()
+    assert lines[1].strip().startswith("conf_port->removing = PJ_TRUE;")
+    assert lines[1].startswith("            ")  # the surrounding indentation
+    assert lines[2:] == before.splitlines()[1:]
+    assert build_pjsip.apply_source_fixes(tmp_path) == []  # idempotent
+    conf.write_text("changed upstream\n")  # a release that reworked the function
+    assert build_pjsip.apply_source_fixes(tmp_path) == []
+    assert conf.read_text() == "changed upstream\n"
+    if (build_pjsip.VENDOR / "pjmedia" / "src" / "pjmedia" / "conference.c").exists():
+        built = (build_pjsip.VENDOR / "pjmedia" / "src" / "pjmedia" / "conference.c").read_text()
+        assert build_pjsip._REMOVING_MARK in built

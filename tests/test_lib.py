@@ -286,3 +286,19 @@ report(took=took, valid=[c.is_valid() for c in calls],
 """)
     assert not any(r["valid"])
     assert r["took"] < 5.0
+
+
+def test_a_crash_in_c_prints_the_c_stack_then_the_python_one() -> None:
+    # A segfault in pjsua's threads would leave faulthandler with "<no Python frame>":
+    # the C stack comes first, then faulthandler still reports.
+    r = run_scenario("""
+import ctypes
+import pjsua_ffi as pj
+lib = pj.Lib()
+ctypes.string_at(0)
+""", expect_rc=-11)
+    err = r["_stderr"]
+    assert "pjsua-ffi: fatal signal in this thread; C stack:" in err
+    assert "_pjsua" in err.split("C stack:", 1)[1]
+    assert "Fatal Python error: Segmentation fault" in err
+    assert err.index("C stack:") < err.index("Fatal Python error")

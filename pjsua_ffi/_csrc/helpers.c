@@ -1103,3 +1103,54 @@ static const char *pjffi_transport_host(const pjsua_transport_info *ti, long *le
     *len = ti->local_name.host.slen;
     return ti->local_name.host.ptr;
 }
+
+/* ------------------------------------------------------------------ crash report
+ *
+ * A crash inside pjsua's own threads leaves Python's faulthandler with "<no Python
+ * frame>". On SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT this prints the C stack of
+ * the crashing thread to stderr first (addresses resolve with addr2line against the
+ * extension), then hands the signal to the handler that was there before (Python's
+ * faulthandler, or the default action).
+ */
+#include <execinfo.h>
+#include <signal.h>
+
+static const int pjffi_fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+static struct sigaction pjffi_old_actions[PJ_ARRAY_SIZE(pjffi_fatal_signals)];
+static int pjffi_crash_installed;
+
+static void pjffi_on_fatal_signal(int sig)
+{
+    static const char head[] = "\npjsua-ffi: fatal signal in this thread; C stack:\n";
+    void *frames[64];
+    int n, i;
+    (void)!write(2, head, sizeof(head) - 1);
+    n = backtrace(frames, 64);
+    backtrace_symbols_fd(frames, n, 2);
+    for (i = 0; i < (int)PJ_ARRAY_SIZE(pjffi_fatal_signals); ++i) {
+        if (pjffi_fatal_signals[i] == sig) {
+            sigaction(sig, &pjffi_old_actions[i], NULL);
+            break;
+        }
+    }
+    raise(sig);
+}
+
+/* Install the crash report (once); the previous handlers run after it. */
+static void pjffi_install_crash_report(void)
+{
+    void *warm[2];
+    int i;
+    if (pjffi_crash_installed)
+        return;
+    pjffi_crash_installed = 1;
+    backtrace(warm, 2);   /* loads the unwinder now, not inside a signal handler */
+    for (i = 0; i < (int)PJ_ARRAY_SIZE(pjffi_fatal_signals); ++i) {
+        struct sigaction sa;
+        pj_bzero(&sa, sizeof(sa));
+        sa.sa_handler = &pjffi_on_fatal_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_NODEFER | SA_RESETHAND;
+        sigaction(pjffi_fatal_signals[i], &sa, &pjffi_old_actions[i]);
+    }
+}
