@@ -232,7 +232,8 @@ def check_system_deps(deps: dict[str, str] | None = None) -> None:
 # not found (a release that changed the code) is left as it is.
 _REMOVING_MARK = "conf_port->removing = PJ_TRUE;  /* pjsua-ffi: see build_pjsip.py */"
 SOURCE_FIXES = [
-    (path, r"(?m)^([ \t]*)/\* Release mutex to avoid deadlock \*/\n[ \t]*pj_mutex_unlock\(conf->mutex\);",
+    (path,
+     r"(?m)^([ \t]*)/\* Release mutex to avoid deadlock \*/\n[ \t]*pj_mutex_unlock\(conf->mutex\);",
      _REMOVING_MARK,
      "pjmedia_conf_remove_port() removes a port the clock has not added yet without the "
      "conference lock, but did not mark it as being removed first: a conf_connect() in "
@@ -253,7 +254,8 @@ def apply_source_fixes(tree: Path = VENDOR) -> list[str]:
         text = path.read_text()
         if insert in text:
             continue
-        new, n = re.subn(pattern, lambda m: f"{m.group(1)}{insert}\n{m.group(0)}", text, count=1)
+        new, n = re.subn(pattern, lambda m, ins=insert: f"{m.group(1)}{ins}\n{m.group(0)}",
+                         text, count=1)
         if n:
             path.write_text(new)
             changed.append(rel)
