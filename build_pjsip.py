@@ -227,40 +227,59 @@ def check_system_deps(deps: dict[str, str] | None = None) -> None:
         )
 
 
-# Race fixes we apply to pjproject's sources before building: (file, pattern, what to
-# insert before the match, why). Each is a line of ours; a tree where the pattern is
-# not found (a release that changed the code) is left as it is.
-_REMOVING_MARK = "conf_port->removing = PJ_TRUE;  /* pjsua-ffi: see build_pjsip.py */"
+# Race fixes we apply to pjproject's sources before building: (tag, file, pattern,
+# replacement, why). The replacement is ours; "{indent}" is the matched code's
+# indentation and "{orig}" the matched code. A tree where the pattern is not found (a
+# release that changed the code) is left as it is. Each names the upstream change that
+# fixes the same in pjproject releases after 2.17.
+_CONF_FIX = ("{indent}conf_port->removing = PJ_TRUE;  /* pjsua-ffi fix conf-removing */\n"
+             "{orig}")
 SOURCE_FIXES = [
-    (path,
-     r"(?m)^([ \t]*)/\* Release mutex to avoid deadlock \*/\n[ \t]*pj_mutex_unlock\(conf->mutex\);",
-     _REMOVING_MARK,
-     "pjmedia_conf_remove_port() removes a port the clock has not added yet without the "
-     "conference lock, but did not mark it as being removed first: a conf_connect() in "
-     "that window queued a connection to a dying slot and the clock thread later crashed "
-     "on it (pjproject PR #5057 fixes the same in later releases). Calls hung up within "
-     "one 20 ms clock tick while another thread connects bridge ports hit it.")
-    for path in ("pjmedia/src/pjmedia/conference.c", "pjmedia/src/pjmedia/conf_thread.c")
+    *(("conf-removing", path,
+       r"(?m)^(?P<indent>[ \t]*)/\* Release mutex to avoid deadlock \*/\n"
+       r"[ \t]*pj_mutex_unlock\(conf->mutex\);",
+       _CONF_FIX,
+       "pjmedia_conf_remove_port() tears down a port that the clock has not added yet "
+       "after releasing the bridge lock, without marking it as being removed: a "
+       "conf_connect() in that window queued a connection to the dying slot, and the "
+       "clock thread crashed on it later (pjproject PR #5057).")
+      for path in ("pjmedia/src/pjmedia/conference.c", "pjmedia/src/pjmedia/conf_thread.c")),
+    ("udp-src-addr", "pjmedia/src/pjmedia/transport_udp.c",
+     r"(?m)^(?P<indent>[ \t]*)pj_bzero\(&udp->rtp_src_addr, sizeof\(udp->rtp_src_addr\)\);\n"
+     r"[ \t]*pj_bzero\(&udp->rtcp_src_addr, sizeof\(udp->rtcp_src_addr\)\);",
+     "{indent}/* pjsua-ffi fix udp-src-addr: the media thread may be reading these now.\n"
+     "{indent} * The RTP one is overwritten by the next packet; the RTCP one only loses\n"
+     "{indent} * its address, so its family never reads as unknown. */\n"
+     "{indent}if (pj_sockaddr_has_addr(&udp->rtcp_src_addr))\n"
+     "{indent}    pj_bzero(pj_sockaddr_get_addr(&udp->rtcp_src_addr),\n"
+     "{indent}             pj_sockaddr_get_addr_len(&udp->rtcp_src_addr));",
+     "transport_attach2() zeroed the source addresses that the media thread's pending "
+     "reads fill and compare: a packet received while a stream was (re)attached saw "
+     "the family flip to 0 mid-comparison, and pj_sockaddr_cmp() read through NULL "
+     "(a segfault in the RTCP path; an 'Assert failed: sa_family' line in the RTP "
+     "path) under call churn (pjproject PR #5001)."),
 ]
 
 
 def apply_source_fixes(tree: Path = VENDOR) -> list[str]:
     """Apply :data:`SOURCE_FIXES` (idempotent); returns the files changed."""
     changed = []
-    for rel, pattern, insert, _why in SOURCE_FIXES:
+    for tag, rel, pattern, replacement, _why in SOURCE_FIXES:
         path = tree / rel
         if not path.exists():
             continue
         text = path.read_text()
-        if insert in text:
+        if f"pjsua-ffi fix {tag}" in text:
             continue
-        new, n = re.subn(pattern, lambda m, ins=insert: f"{m.group(1)}{ins}\n{m.group(0)}",
-                         text, count=1)
+        new, n = re.subn(
+            pattern,
+            lambda m, r=replacement: r.format(indent=m.group("indent"), orig=m.group(0)),
+            text, count=1)
         if n:
             path.write_text(new)
             changed.append(rel)
         else:
-            log(f"{rel}: the code {insert.split(';')[0]!r} guards has changed; left as it is")
+            log(f"{rel}: the code that fix {tag!r} is for has changed; left as it is")
     return changed
 
 
@@ -283,7 +302,7 @@ def build_stamp() -> str:
     h.update((NATIVE / "configure.options").read_bytes())
     h.update((NATIVE / "config_site.h").read_bytes())
     h.update(CFLAGS.encode())
-    h.update(repr([fix[:3] for fix in SOURCE_FIXES]).encode())
+    h.update(repr([fix[:4] for fix in SOURCE_FIXES]).encode())
     return h.hexdigest()
 
 

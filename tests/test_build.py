@@ -51,22 +51,32 @@ def test_compiled_module_matches_the_headers() -> None:
     assert lib.PJFFI_HAS_TLS == 1
 
 
-def test_race_fix_is_applied_once_and_only_where_the_code_matches(tmp_path: Path) -> None:
+def test_race_fixes_are_applied_once_and_only_where_the_code_matches(tmp_path: Path) -> None:
     conf = tmp_path / "pjmedia" / "src" / "pjmedia" / "conference.c"
     conf.parent.mkdir(parents=True)
     before = ("        if (found) {\n"
               "            /* Release mutex to avoid deadlock */\n"
               "            pj_mutex_unlock(conf->mutex);\n")
     conf.write_text(before)
-    assert build_pjsip.apply_source_fixes(tmp_path) == ["pjmedia/src/pjmedia/conference.c"]
+    udp = conf.parent / "transport_udp.c"
+    udp.write_text("    /* Reset */\n"
+                   "    pj_bzero(&udp->rtp_src_addr, sizeof(udp->rtp_src_addr));\n"
+                   "    pj_bzero(&udp->rtcp_src_addr, sizeof(udp->rtcp_src_addr));\n"
+                   "    udp->rtcp_src_cnt = 0;\n")
+    assert sorted(build_pjsip.apply_source_fixes(tmp_path)) == [
+        "pjmedia/src/pjmedia/conference.c", "pjmedia/src/pjmedia/transport_udp.c"]
     lines = conf.read_text().splitlines()
-    assert lines[1].strip().startswith("conf_port->removing = PJ_TRUE;")
-    assert lines[1].startswith("            ")  # the surrounding indentation
+    assert lines[1].startswith("            conf_port->removing = PJ_TRUE;")
     assert lines[2:] == before.splitlines()[1:]
+    fixed = udp.read_text()
+    assert "pj_bzero(&udp->rtp_src_addr" not in fixed
+    assert "if (pj_sockaddr_has_addr(&udp->rtcp_src_addr))" in fixed
+    assert fixed.endswith("    udp->rtcp_src_cnt = 0;\n")
     assert build_pjsip.apply_source_fixes(tmp_path) == []  # idempotent
     conf.write_text("changed upstream\n")  # a release that reworked the function
     assert build_pjsip.apply_source_fixes(tmp_path) == []
     assert conf.read_text() == "changed upstream\n"
-    if (build_pjsip.VENDOR / "pjmedia" / "src" / "pjmedia" / "conference.c").exists():
-        built = (build_pjsip.VENDOR / "pjmedia" / "src" / "pjmedia" / "conference.c").read_text()
-        assert build_pjsip._REMOVING_MARK in built
+    vendor = build_pjsip.VENDOR / "pjmedia" / "src" / "pjmedia"
+    if (vendor / "conference.c").exists():  # the tree we built from has both fixes
+        assert "pjsua-ffi fix conf-removing" in (vendor / "conference.c").read_text()
+        assert "pjsua-ffi fix udp-src-addr" in (vendor / "transport_udp.c").read_text()

@@ -4,6 +4,7 @@ descriptors, pjsua's pools and Python objects flat after warm-up."""
 from __future__ import annotations
 
 import os
+import platform
 
 import pytest
 from support import Peer, run_scenario
@@ -140,5 +141,10 @@ def test_soak_calls_and_messages() -> None:
     assert r["final"]["fds"] == s[0]["fds"]
     # After warm-up, memory stays flat: the last sample is within 10 % of the peak.
     assert r["final"]["rss"] <= peak * 1.1
+    if platform.libc_ver()[0] == "glibc":
+        # Once pjsip's transaction timers have expired and its pools are released, the
+        # binding hands the pages back (malloc_trim): RSS falls most of the way back.
+        start = s[0]["rss"]
+        assert r["final"]["rss"] <= start + (peak - start) / 2, (start, peak, r["final"])
     if s[-1]["t"] - s[0]["t"] > 60:  # enough calls after warm-up to fit a slope
         assert rss_per_call < 256 and abs(pool_per_call) < 0.5

@@ -220,9 +220,35 @@ static void send_wake(void)
 
 static void pjffi_deadline(struct timespec *ts, int timeout_ms);
 
+/* After a burst, pjsip frees what its transactions held once their timers expire (up
+ * to 32 s later), but malloc keeps the pages: give them back to the system once the
+ * number of pools in use has fallen well below what it was at the last trim (a pool
+ * holds at least one message buffer, PJSIP_MAX_PKT_LEN bytes). */
+#ifdef __GLIBC__
+#include <malloc.h>
+#define PJFFI_TRIM_DROP 2000
+static void trim_after_burst(unsigned *ticks)
+{
+    static unsigned high_water;
+    pj_caching_pool *cp = (pj_caching_pool*)pjsua_get_pool_factory();
+    unsigned used;
+    if (!cp || ++*ticks % 50)   /* about once a second */
+        return;
+    used = (unsigned)cp->used_count;
+    if (used > high_water) {
+        high_water = used;
+    } else if (high_water - used >= PJFFI_TRIM_DROP) {
+        malloc_trim(0);
+        high_water = used;
+    }
+}
+#else
+static void trim_after_burst(unsigned *ticks) { PJ_UNUSED_ARG(ticks); }
+#endif
+
 static void *backup_main(void *arg)
 {
-    unsigned seen = 0;
+    unsigned seen = 0, ticks = 0;
     PJ_UNUSED_ARG(arg);
     pjffi_thread_register("pjffi-backup");
     pthread_mutex_lock(&backup_lock);
@@ -232,6 +258,7 @@ static void *backup_main(void *arg)
         pthread_cond_timedwait(&backup_cond, &backup_lock, &until);
         if (backup_quit)
             break;
+        trim_after_burst(&ticks);
         if (!py_busy || busy_seq != seen) {
             seen = busy_seq;
             continue;
