@@ -302,3 +302,33 @@ ctypes.string_at(0)
     assert "_pjsua" in err.split("C stack:", 1)[1]
     assert "Fatal Python error: Segmentation fault" in err
     assert err.index("C stack:") < err.index("Fatal Python error")
+
+
+def test_events_raised_on_the_application_thread_wake_the_polling_thread() -> None:
+    # A call to an address that never answers: nothing arrives from the network, so
+    # CALLING (raised inside make_call) and DISCONNECTED (inside hangup) reach Python
+    # only because queuing them wakes the callback thread out of its poll. Without
+    # that, they would wait for pjsip's first retransmission timer (500 ms).
+    r = run_scenario(PROLOGUE + """
+import socket
+sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sink.bind((LOOPBACK, 0))  # takes the INVITE and never answers
+lib, (tp,) = ua_lib()
+acc = ua_account(lib, tp)
+time.sleep(0.3)  # the callback thread is now waiting in its poll
+ev = Events()
+t0 = time.monotonic()
+call = acc.make_call(f"sip:nobody@{LOOPBACK}:{sink.getsockname()[1]}", CallLog(ev))
+got_calling = ev.has(("state", "CALLING", 0, ""), 5)
+calling_after = time.monotonic() - t0
+time.sleep(0.3)
+t1 = time.monotonic()
+call.hangup()
+got_end = ev.wait(lambda i: "DISCONNECTED" in [e[1] for e in i if e[0] == "state"], 5)
+end_after = time.monotonic() - t1
+report(calling=got_calling, calling_after=calling_after, end=got_end, end_after=end_after,
+       thread=lib._thread.name)
+lib.destroy()
+""")
+    assert r["calling"] and r["end"], r
+    assert r["calling_after"] < 0.25 and r["end_after"] < 0.25, r
