@@ -50,7 +50,6 @@ typedef struct pjffi_msg_data {
 void pjffi_enable_events(int on);
 void pjffi_install_crash_report(void);
 long pjffi_new_token(void);
-pjffi_event *pjffi_next_event(int timeout_ms);
 int pjffi_next_events(pjffi_event **out, int max, int timeout_ms);
 int pjffi_take_events(pjffi_event **out, int max);
 int pjffi_poll_attach(void);

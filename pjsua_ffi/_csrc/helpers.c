@@ -120,7 +120,7 @@ static void ev_raw(pjffi_event *ev, pjsip_rx_data *rdata)
  * Most events are copied into a queue here and handed to Python by the callback thread
  * (pjffi_next_event), so pjsua's threads never wait for the GIL while they hold pjsua's
  * locks. A queued event owns copies of everything it points to: the info snapshots and
- * every string, in one allocation that pjffi_free_event releases.
+ * every string, in one allocation that pjffi_free_events releases.
  *
  * Events that need an answer before pjsua can continue (a REFER, an INVITE with
  * Replaces, an incoming SUBSCRIBE) still call Python at once.
@@ -515,7 +515,7 @@ static void poll_until_event(int timeout_ms)
 
 /* The next queued event, waiting up to timeout_ms (negative: forever) for one, and
  * polling pjsua meanwhile once pjffi_poll_attach() was called. NULL on time-out or
- * after pjffi_wake(). Release it with pjffi_free_event(). */
+ * after pjffi_wake(). Release it with pjffi_free_events(). */
 static pjffi_event *pjffi_next_event(int timeout_ms)
 {
     pjffi_qevent *q;
@@ -548,11 +548,6 @@ static pjffi_event *pjffi_next_event(int timeout_ms)
     busy_seq++;         /* back to Python: a new busy period for the backup poller */
     py_busy = 1;
     return q ? &q->ev : NULL;
-}
-
-static void pjffi_free_event(pjffi_event *ev)
-{
-    free((pjffi_qevent*)ev);
 }
 
 /* Up to max queued events at once without waiting or polling. */
