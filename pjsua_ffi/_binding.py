@@ -28,14 +28,18 @@ PJ_EINVALIDOP = C.PJ_EINVALIDOP
 INVALID_ID = C.PJSUA_INVALID_ID
 
 
-def int_to_ptr(value: int) -> Any:
+_VOIDP = ffi.typeof("void *")
+_INTPTR = ffi.typeof("intptr_t")
+
+
+def int_to_ptr(value: int, _cast: Any = ffi.cast) -> Any:
     """An integer token as a ``void *`` (no C call, so the GIL is kept)."""
-    return ffi.cast("void *", value)
+    return _cast(_VOIDP, value)
 
 
-def ptr_to_int(ptr: Any) -> int:
+def ptr_to_int(ptr: Any, _cast: Any = ffi.cast) -> int:
     """A ``void *`` token back as an integer."""
-    return int(ffi.cast("intptr_t", ptr))
+    return int(_cast(_INTPTR, ptr))
 
 
 def strerror(code: int) -> str:

@@ -9,6 +9,20 @@ from ._object import _Handle
 from .call import Call, CallCallback, RxData
 from .constants import PresenceActivity
 from .errors import Error
+from .uri import _uri_text, uri_error
+
+_IM: Any = None
+
+
+def _im() -> Any:
+    """The im module (it imports this one), imported once."""
+    global _IM
+    if _IM is None:
+        from . import im
+
+        _IM = im
+    return _IM
+
 
 if TYPE_CHECKING:
     from .buddy import Buddy, BuddyCallback
@@ -177,11 +191,9 @@ class Account(_Handle):
         """Call ``dst_uri``; ``cb`` receives every event from the first (CALLING) on."""
         if cb is not None and not isinstance(cb, CallCallback):
             raise TypeError("cb must be a CallCallback")
-        from .lib import _uri_text, uri_error
-
         _uri_text("call_make_call", dst_uri, self)  # pjsua parses it in full
         keep: list = []
-        dst = new_str(dst_uri, keep, "dst_uri")
+        dst = dst_uri.encode("utf-8")
         md = msg_data(keep, hdr_list)
         lib = self._lib
         call = Call(lib, -1, cb)
@@ -189,7 +201,7 @@ class Account(_Handle):
         opt = lib._call_setting(keep)
         p_id = ffi.new("int *", -1)
         try:
-            self._c("call_make_call", C.pjsua_call_make_call, self._id, dst, opt,
+            self._c("call_make_call", C.pjffi_call_make_call, self._id, dst, len(dst), opt,
                     int_to_ptr(token), md, p_id)
         except Error as exc:
             lib._unregister_call(call)
@@ -233,9 +245,7 @@ class Account(_Handle):
                    content_type: str = "text/plain", hdr_list: HeaderList = None) -> None:
         """Send a MESSAGE outside any call; its status arrives in ``on_pager_status``.
         ``text`` may be bytes for a non-text ``content_type``."""
-        from .im import send_message
-
-        send_message(self, self, uri, text, im_id, content_type, hdr_list)
+        _im().send_message(self, self, uri, text, im_id, content_type, hdr_list)
 
     def send_typing_ind(self, uri: str, is_typing: bool = True,
                         hdr_list: HeaderList = None) -> None:

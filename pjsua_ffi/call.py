@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from ._binding import (
     C,
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Call", "CallInfo", "CallCallback", "RxData"]
 
+_GONE = C.PJFFI_CALL_GONE
 _DTMF_DIGITS = re.compile(r"^[0-9*#A-Da-d]+$")
 _ROLES = tuple(CallRole)
 _STATES = tuple(CallState)
@@ -58,53 +59,90 @@ class RxData:
         return parts[1] if len(parts) == 2 else ""
 
 
+def _enum_of(values: Tuple[Any, ...], kind: Any) -> Any:
+    # Enum members come from a tuple, not an Enum call: this runs for every call event.
+    def get(v: int) -> Any:
+        return values[v] if 0 <= v < len(values) else kind(v)
+    return get
+
+
+_state_of = _enum_of(_STATES, CallState)
+_media_of = _enum_of(_MEDIA, MediaState)
+
+# How each field is read from a pjsua_call_info.
+_FIELDS: Dict[str, Callable[[Any], Any]] = {
+    "role": lambda ci: _ROLES[ci.role & 1],
+    "uri": lambda ci: from_str(ci.local_info),
+    "contact": lambda ci: from_str(ci.local_contact),
+    "remote_uri": lambda ci: from_str(ci.remote_info),
+    "remote_contact": lambda ci: from_str(ci.remote_contact),
+    "sip_call_id": lambda ci: from_str(ci.call_id),
+    "state": lambda ci: _state_of(ci.state),
+    "state_text": lambda ci: from_str(ci.state_text),
+    "last_code": lambda ci: ci.last_status,
+    "last_reason": lambda ci: from_str(ci.last_status_text),
+    "media_state": lambda ci: _media_of(ci.media_status),
+    "media_dir": lambda ci: _DIRS[ci.media_dir & 3],
+    "conf_slot": lambda ci: ci.conf_slot,
+    "call_time": lambda ci: ci.connect_duration.sec,
+    "total_time": lambda ci: ci.total_duration.sec,
+}
+
+
 class CallInfo:
     """A snapshot of a call. Inside a call callback, ``call.info()`` returns the snapshot
-    taken when the event happened, so it never shows a later state than the event."""
+    taken when the event happened, so it never shows a later state than the event.
 
-    def __init__(self, lib: Optional["Lib"] = None, ci: Any = None) -> None:
-        self.role = CallRole.CALLER
-        self.account: Optional["Account"] = None
-        self.uri = ""
-        self.contact = ""
-        self.remote_uri = ""
-        self.remote_contact = ""
-        self.sip_call_id = ""
-        self.state = CallState.NULL
-        self.state_text = ""
-        self.last_code = 0
-        self.last_reason = ""
-        self.media_state = MediaState.NULL
-        self.media_dir = MediaDir.NULL
-        self.conf_slot = -1
-        self.call_time = 0
-        self.total_time = 0
+    Built for every call event, so a field is converted from C on first use; the
+    snapshot holds the C copy it reads from until then."""
+
+    role: CallRole
+    account: Optional["Account"]
+    uri: str
+    contact: str
+    remote_uri: str
+    remote_contact: str
+    sip_call_id: str
+    state: CallState
+    state_text: str
+    last_code: int
+    last_reason: str
+    media_state: MediaState
+    media_dir: MediaDir
+    conf_slot: int
+    call_time: int
+    total_time: int
+
+    def __init__(self, lib: Optional["Lib"] = None, ci: Any = None, owner: Any = None) -> None:
+        # ``ci`` must stay valid while this object lives: it is either owned by the
+        # caller's cdata (kept here) or lives inside ``owner``.
+        self._ci = ci
+        self._owner = owner
         if ci is None:
-            return
-        # Built for every call event: enum members come from tuples, not Enum calls.
-        self.role = _ROLES[ci.role & 1]
-        if lib is not None:
-            self.account = lib._accounts.get(ci.acc_id)
-        self.uri = from_str(ci.local_info)
-        self.contact = from_str(ci.local_contact)
-        self.remote_uri = from_str(ci.remote_info)
-        self.remote_contact = from_str(ci.remote_contact)
-        self.sip_call_id = from_str(ci.call_id)
-        state = ci.state
-        self.state = _STATES[state] if 0 <= state < len(_STATES) else CallState(state)
-        self.state_text = from_str(ci.state_text)
-        self.last_code = ci.last_status
-        self.last_reason = from_str(ci.last_status_text)
-        media = ci.media_status
-        self.media_state = _MEDIA[media] if 0 <= media < len(_MEDIA) else MediaState(media)
-        self.media_dir = _DIRS[ci.media_dir & 3]
-        self.conf_slot = ci.conf_slot
-        self.call_time = ci.connect_duration.sec
-        self.total_time = ci.total_duration.sec
+            self.__dict__.update(_DEFAULTS)
+        else:  # the account as it is now, not when the field is first read
+            self.account = lib._accounts.get(ci.acc_id) if lib is not None else None
+
+    def __getattr__(self, name: str) -> Any:
+        get = _FIELDS.get(name)
+        ci = self.__dict__.get("_ci")
+        if get is None or ci is None:
+            raise AttributeError(name)
+        value = get(ci)
+        self.__dict__[name] = value
+        return value
 
     def __repr__(self) -> str:
         return (f"<CallInfo {self.state.name} {self.last_code} {self.last_reason!r} "
                 f"media={self.media_state.name} slot={self.conf_slot}>")
+
+
+_DEFAULTS: Dict[str, Any] = {
+    "role": CallRole.CALLER, "account": None, "uri": "", "contact": "", "remote_uri": "",
+    "remote_contact": "", "sip_call_id": "", "state": CallState.NULL, "state_text": "",
+    "last_code": 0, "last_reason": "", "media_state": MediaState.NULL,
+    "media_dir": MediaDir.NULL, "conf_slot": -1, "call_time": 0, "total_time": 0,
+}
 
 
 class CallCallback:
@@ -190,6 +228,22 @@ class Call(_Handle):
         if not self._alive or token != self._token:
             raise Error(op, self, C.PJ_EINVALIDOP, "the call has ended")
 
+    def _c_own(self, op: str, fn: Callable[..., int], *args: Any) -> None:
+        """Like ``_c`` for a C helper that checks the token itself (``_csrc``'s hot
+        paths): ``fn(call_id, token, *args)``, one call into C."""
+        lib = self._lib
+        lib._enter(op, self)
+        try:
+            if not self._alive:
+                raise Error(op, self, C.PJ_EINVALIDOP, "the call has ended")
+            status = fn(self._id, ffi.cast("void *", self._token), *args)
+        finally:
+            lib._leave()
+        if status != 0:
+            if status == _GONE:
+                raise Error(op, self, C.PJ_EINVALIDOP, "the call has ended")
+            raise Error(op, self, status)
+
     def is_valid(self) -> bool:
         """True while the call exists in pjsua (until it is disconnected)."""
         if not self._alive or not self._lib._running():
@@ -259,17 +313,18 @@ class Call(_Handle):
         code = _status(code, 100, 699)
         keep: list = []
         md = msg_data(keep, hdr_list)
-        r = new_str(reason, keep, "reason") if reason else ffi.NULL
+        r = to_bytes(reason, "reason") if reason else ffi.NULL
         opt = self._lib._call_setting(keep)
-        self._c("call_answer", C.pjsua_call_answer2, self._id, opt, code, r, md)
+        self._c_own("call_answer", C.pjffi_call_answer, opt, code, r, len(r) if reason else 0,
+                    md)
 
     def hangup(self, code: int = 603, reason: str = "", hdr_list: HeaderList = None) -> None:
         """End the call (CANCEL, BYE, or a final response, whichever fits its state)."""
         code = _status(code, 0, 699)
         keep: list = []
         md = msg_data(keep, hdr_list)
-        r = new_str(reason, keep, "reason") if reason else ffi.NULL
-        self._c("call_hangup", C.pjsua_call_hangup, self._id, code, r, md)
+        r = to_bytes(reason, "reason") if reason else ffi.NULL
+        self._c_own("call_hangup", C.pjffi_call_hangup, code, r, len(r) if reason else 0, md)
 
     def hold(self, hdr_list: HeaderList = None) -> None:
         """Put the call on hold (re-INVITE with sendonly media)."""

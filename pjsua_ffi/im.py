@@ -29,6 +29,7 @@ from ._binding import (
     msg_data,
     new_str,
     ptr_to_int,
+    to_bytes,
 )
 from .buddy import Buddy, buddy_of
 from .call import Call
@@ -75,14 +76,14 @@ def send_message(handle: Any, acc: "Account", uri: str, text: Text, im_id: int,
     if "/" not in content_type:
         raise ValueError(f"invalid content type {content_type!r}")
     keep: list = []
-    to = new_str(uri, keep, "uri")
-    mime = new_str(content_type, keep, "content_type")
-    content = new_str(text, keep, "text")
+    to = uri.encode("utf-8")
+    mime = content_type.encode("utf-8")
+    content = to_bytes(text, "text")
     md = msg_data(keep, hdr_list)
     key = _remember(acc._lib, handle, im_id)
     try:
-        handle._c("im_send", C.pjsua_im_send, acc._id, to, mime, content, md,
-                  int_to_ptr(key))
+        handle._c("im_send", C.pjffi_im_send, acc._id, to, len(to), mime, len(mime), content,
+                  len(content), md, int_to_ptr(key))
     except Error as exc:
         with _pending_lock:
             _pending.pop(key, None)

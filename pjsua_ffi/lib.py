@@ -76,6 +76,7 @@ from .constants import TransportType
 from .errors import Error
 from .media import _MediaMixin
 from .transport import Transport
+from .uri import _uri_text, uri_error  # noqa: F401  (im.py takes them from here)
 
 __all__ = ["Lib"]
 
@@ -123,7 +124,6 @@ class _ThreadState(threading.local):
     """Per-thread flags of the library (class attributes are the defaults)."""
 
     registered = False  # registered with pjlib
-    polling = False     # inside the C call that polls pjsua and waits for events
     sync = False        # inside a callback that pjsua waits on
     snap: Any = None    # (object, snapshot) of the event being delivered
 
@@ -150,7 +150,7 @@ class Lib(_MediaMixin):
         self._thread: Optional[threading.Thread] = None
         self._has_thread = False
         self._quit = False
-        self._dispatcher_ident = 0
+        self._delivering = 0  # the thread running the handlers of a batch (see _post)
         self._batch = ffi.new("pjffi_event *[]", _BATCH)
         self._default_setting: Any = None
         self._tls = _ThreadState()
@@ -335,52 +335,64 @@ class Lib(_MediaMixin):
             # The callback thread delivers; polling here would only race with it.
             time.sleep(max(0, int(timeout)) / 1000.0)
             return 0
-        self._dispatcher_ident = threading.get_ident()
         if not self._tls.registered:
             C.pjffi_thread_register(b"python")
             self._tls.registered = True
         return self._pump(max(0, int(timeout)))
 
     def _callback_loop(self) -> None:
-        self._dispatcher_ident = threading.get_ident()
         # Event handlers may call into pjsua (e.g. buddy look-ups): pjsua's lock
         # bookkeeping goes wrong on a thread pjlib does not know.
         C.pjffi_thread_register(b"pjsua-callbacks")
         self._tls.registered = True
-        while not self._quit and self._state != _DESTROYED:
-            self._pump(-1)
+        self._pump(-1, forever=True)
 
-    def _pump(self, timeout_ms: int) -> int:
-        """Take events from the C queue (waiting up to ``timeout_ms``; -1 until woken),
-        turn them into deliveries, and run those. Returns how many ran."""
+    def _pump(self, timeout_ms: int, forever: bool = False) -> int:
+        """Take events from the C queue (waiting up to ``timeout_ms`` for the first;
+        -1: until woken) and deliver them; with ``forever``, until the library closes.
+        Returns how many callbacks ran."""
         n = 0
         batch = self._batch
-        tls = self._tls
-        # Polls pjsua until events come (see the module docstring); every C call lets
-        # other threads take the GIL, so events come in batches.
-        tls.polling = True
+        me = threading.get_ident()
+        handlers = _HANDLERS
+        events = self._events
+        nfree = 0  # the previous batch, freed by the next call into C
+        first = True
         try:
-            count = C.pjffi_next_events(batch, _BATCH, timeout_ms)
-        finally:
-            tls.polling = False
-        while count:
-            try:
+            while True:
+                # One call into C per batch: it frees the previous batch, then polls
+                # pjsua until events come (see the module docstring).
+                # Log lines that pjsua writes meanwhile on this thread are queued: it
+                # holds pjsua's locks then (see _post).
+                self._delivering = 0
+                if first or forever:
+                    count = C.pjffi_next_events(batch, _BATCH, timeout_ms, nfree)
+                else:
+                    count = C.pjffi_take_events(batch, _BATCH, nfree)
+                self._delivering = me
+                nfree = count
+                first = False
                 for i in range(count):
                     ev = batch[i]
                     try:
-                        handler = _HANDLERS.get(ev.kind)
+                        handler = handlers.get(ev.kind)
                         if handler is not None:
                             handler(self, ev)
+                            n += 1
                     except Exception:  # noqa: BLE001  (a bad event must not stop the thread)
                         log.error("error while handling a pjsua event:\n%s",
                                   traceback.format_exc())
+                if not events.empty():
                     n += self._run_posted()
-            finally:
-                C.pjffi_free_events(batch, count)
-            if self._quit:
-                return n
-            count = C.pjffi_take_events(batch, _BATCH)
-        return n + self._run_posted()
+                if self._quit or self._state == _DESTROYED:
+                    break
+                if not count and not forever:
+                    break
+        finally:
+            self._delivering = 0
+            if nfree:
+                C.pjffi_take_events(batch, 0, nfree)
+        return n
 
     def _run_posted(self) -> int:
         n = 0
@@ -396,17 +408,21 @@ class Lib(_MediaMixin):
 
     def _deliver(self, item: Tuple[Any, ...]) -> None:
         """Run one queued event under the library lock, with its snapshot visible."""
-        fn, target, snapshot = item[0], item[1], item[2]
+        snapshot = item[2]
         with self._lock:
             tls = self._tls
             prev = tls.snap
-            tls.snap = (target, snapshot) if snapshot is not None else None
+            if snapshot is not None:
+                tls.snap = (item[1], snapshot)
+            elif prev is not None:
+                tls.snap = None
             try:
-                fn(*item[1:])
+                item[0](*item[1:])
             except Exception:  # noqa: BLE001  (a user callback must not kill this thread)
                 log.error("exception in a pjsua_ffi callback:\n%s", traceback.format_exc())
             finally:
-                tls.snap = prev
+                if snapshot is not None or prev is not None:
+                    tls.snap = prev
 
     def _event_snapshot(self, obj: Any) -> Any:
         snap = self._tls.snap
@@ -432,9 +448,9 @@ class Lib(_MediaMixin):
                 self._lock.release()
 
     def _post(self, item: Tuple[Any, ...]) -> None:
-        """Deliver ``item`` now if this is the callback thread (event handlers run
-        there, in order), else queue it for that thread and wake it."""
-        if threading.get_ident() == self._dispatcher_ident and not self._tls.polling:
+        """Deliver ``item`` now if this thread is running a batch's handlers (events are
+        delivered in order), else queue it for the thread that takes events, and wake it."""
+        if threading.get_ident() == self._delivering:
             self._deliver(item)
             return
         self._events.put(item)
@@ -599,25 +615,6 @@ class Lib(_MediaMixin):
             self._leave()
 
 
-_URI_ERRORS = frozenset((C.PJSIP_EINVALIDURI, C.PJSIP_EINVALIDREQURI,
-                         C.PJSIP_EINVALIDSCHEME, C.PJSIP_EINVALIDMSG))
-
-
-def _uri_text(op: str, uri: Any, obj: Any) -> None:
-    """Cheap checks for operations whose C call parses the URI itself."""
-    if not isinstance(uri, str):
-        raise TypeError(f"a SIP URI must be str, not {type(uri).__name__}")
-    if not uri or "\x00" in uri or len(uri) > 2000 or ":" not in uri:
-        raise Error(op, obj, C.PJ_EINVAL, f"invalid SIP URI {uri!r}")
-
-
-def uri_error(exc: Error, uri: str) -> Error:
-    """Give a pjsip URI parse failure a message that names the URI."""
-    if exc.err_code in _URI_ERRORS:
-        return Error(exc.op_name, exc.obj, exc.err_code, f"invalid SIP URI {uri!r}")
-    return exc
-
-
 def _state_text(state: int) -> str:
     return {
         _CREATED: "the library is not initialised (call init() and start())",
@@ -701,6 +698,12 @@ def pjffi_py_event(ev: Any) -> None:
             pass
 
 
+def _keep(ev: Any) -> Any:
+    """Keep a queued event alive past its batch (a lazy snapshot reads from it)."""
+    ev.kept = 1
+    return ffi.gc(ev, C.pjffi_free_event)
+
+
 def _call_for(lib: Lib, ev: Any) -> Optional[Call]:
     token = ptr_to_int(ev.user_data)
     if not token:
@@ -736,12 +739,12 @@ def _ev_call_state(lib: Lib, ev: Any) -> None:
     call = _call_for(lib, ev)
     if call is None or ev.call_info == ffi.NULL:
         return
-    info = CallInfo(lib, ev.call_info)
+    info = CallInfo(lib, ev.call_info, _keep(ev))
     call._last_info = info
     if call._id < 0:  # events raised inside make_call(), before it returned the id
         call._id = int(ev.call_id)
         call._obj_name = f"Call {call._id}"
-    if info.state == 6:  # DISCONNECTED: the id may be reused from now on
+    if ev.call_info.state == 6:  # DISCONNECTED: the id may be reused from now on
         call._alive = False
         lib._calls.pop(call._token, None)
         if call._derived_key is not None:
@@ -753,7 +756,7 @@ def _ev_media_state(lib: Lib, ev: Any) -> None:
     call = _call_for(lib, ev)
     if call is None or ev.call_info == ffi.NULL:
         return
-    info = CallInfo(lib, ev.call_info)
+    info = CallInfo(lib, ev.call_info, _keep(ev))
     call._last_info = info
     lib._post((_dispatch_call, call, info, "on_media_state"))
 
@@ -762,7 +765,7 @@ def _ev_incoming_call(lib: Lib, ev: Any) -> None:
     acc_id = int(ev.acc_id)
     call = Call(lib, ev.call_id)
     lib._register_call(call, ptr_to_int(ev.user_data))  # given by C
-    info = CallInfo(lib, ev.call_info) if ev.call_info != ffi.NULL else None
+    info = CallInfo(lib, ev.call_info, _keep(ev)) if ev.call_info != ffi.NULL else None
     call._last_info = info
     rdata = RxData(from_str(ev.s[5]), from_str(ev.s[4]))
     lib._post((_deliver_incoming_call, call, info, acc_id, rdata))

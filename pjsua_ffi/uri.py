@@ -1,9 +1,13 @@
-"""A small SIP URI value: parse ``sip:user@host:port;transport=x`` and build it back."""
+"""A small SIP URI value (parse ``sip:user@host:port;transport=x`` and build it back), and
+the cheap checks made on a URI before pjsua parses it."""
 
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Any, Optional
+
+from ._binding import C
+from .errors import Error
 
 __all__ = ["SIPUri"]
 
@@ -61,3 +65,24 @@ class SIPUri:
 
     def __str__(self) -> str:
         return self.encode()
+
+
+# ---------------------------------------------------------------------- checks
+
+_URI_ERRORS = frozenset((C.PJSIP_EINVALIDURI, C.PJSIP_EINVALIDREQURI,
+                         C.PJSIP_EINVALIDSCHEME, C.PJSIP_EINVALIDMSG))
+
+
+def _uri_text(op: str, uri: Any, obj: Any) -> None:
+    """Cheap checks for operations whose C call parses the URI itself."""
+    if not isinstance(uri, str):
+        raise TypeError(f"a SIP URI must be str, not {type(uri).__name__}")
+    if not uri or "\x00" in uri or len(uri) > 2000 or ":" not in uri:
+        raise Error(op, obj, C.PJ_EINVAL, f"invalid SIP URI {uri!r}")
+
+
+def uri_error(exc: Error, uri: str) -> Error:
+    """Give a pjsip URI parse failure a message that names the URI."""
+    if exc.err_code in _URI_ERRORS:
+        return Error(exc.op_name, exc.obj, exc.err_code, f"invalid SIP URI {uri!r}")
+    return exc

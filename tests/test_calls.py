@@ -45,6 +45,40 @@ lib.destroy()
     assert r["valid_after"] is False and r["final"] == "DISCONNECTED"
 
 
+def test_snapshots_outlive_their_events() -> None:
+    # A CallInfo reads its fields from the event's C copy on first use: snapshots kept
+    # from callbacks and read only after the call, the library and the freed memory
+    # were reused, still show the event they were taken for.
+    r = run_scenario(PROLOGUE + """
+import gc
+lib, (tp,) = ua_lib()
+ev_b = Events()
+kept = []
+class Keep(pj.CallCallback):
+    def on_state(self):
+        kept.append(self.call.info())  # no field is read here
+acc = ua_account(lib, tp, cb=AnsweringAccount(ev_b))
+call = acc.make_call(uri_of(tp), Keep())
+assert ev_b.has(("state", "CONFIRMED", 200, "OK"))
+time.sleep(0.2)
+call.hangup()
+assert wait_for(lambda: len(kept) >= 5)
+gc.collect()
+lib.destroy()
+junk = [bytearray(b"x" * 4096) for _ in range(4000)]  # reuse what was freed
+report(states=[i.state.name for i in kept], texts=[i.state_text for i in kept],
+       codes=[i.last_code for i in kept], ids=sorted({i.sip_call_id for i in kept}),
+       remote=kept[0].remote_uri, roles=sorted({int(i.role) for i in kept}),
+       last=repr(kept[-1]), acc_ok=kept[0].account is acc)
+""")
+    assert r["states"] == ["CALLING", "EARLY", "CONNECTING", "CONFIRMED", "DISCONNECTED"]
+    assert r["texts"][:4] == r["states"][:4]
+    assert r["codes"] == [0, 180, 200, 200, 603]
+    assert len(r["ids"]) == 1 and len(r["ids"][0]) > 8
+    assert r["remote"].startswith("sip:x@127.0.0.1") and r["roles"] == [0]
+    assert "DISCONNECTED" in r["last"] and r["acc_ok"] is True
+
+
 def test_rejected_and_cancelled_calls() -> None:
     r = run_scenario(PROLOGUE + """
 lib, (tp,) = ua_lib()

@@ -40,6 +40,7 @@ typedef struct pjffi_event {
     int out_code;
     int out_flag;
     char out_reason[256];
+    int kept;
 } pjffi_event;
 
 typedef struct pjffi_msg_data {
@@ -50,11 +51,11 @@ typedef struct pjffi_msg_data {
 void pjffi_enable_events(int on);
 void pjffi_install_crash_report(void);
 long pjffi_new_token(void);
-int pjffi_next_events(pjffi_event **out, int max, int timeout_ms);
-int pjffi_take_events(pjffi_event **out, int max);
+int pjffi_next_events(pjffi_event **out, int max, int timeout_ms, int nfree);
+int pjffi_take_events(pjffi_event **out, int max, int nfree);
+void pjffi_free_event(pjffi_event *ev);
 int pjffi_poll_attach(void);
 void pjffi_poll_detach(void);
-void pjffi_free_events(pjffi_event **evs, int n);
 void pjffi_wake(void);
 unsigned pjffi_queue_clear(void);
 unsigned long pjffi_queue_dropped(void);
@@ -71,6 +72,18 @@ int pjffi_msg_data_add_hdr(pjffi_msg_data *m, const char *name, long name_len,
 void pjffi_msg_data_set_body(pjffi_msg_data *m, const char *ctype, long ctype_len,
                              const char *body, long body_len);
 int pjffi_verify_url(const char *url);
+#define PJFFI_CALL_GONE ...
+int pjffi_call_make_call(int acc_id, const char *uri, long uri_len,
+                         const pjsua_call_setting *opt, void *token,
+                         const pjsua_msg_data *md, int *p_id);
+int pjffi_call_answer(int call_id, void *token, const pjsua_call_setting *opt,
+                      unsigned code, const char *reason, long reason_len,
+                      const pjsua_msg_data *md);
+int pjffi_call_hangup(int call_id, void *token, unsigned code, const char *reason,
+                      long reason_len, const pjsua_msg_data *md);
+int pjffi_im_send(int acc_id, const char *uri, long uri_len, const char *mime,
+                  long mime_len, const char *body, long body_len,
+                  const pjsua_msg_data *md, void *user_data);
 long pjffi_pool_used(void);
 long pjffi_pool_cached(void);
 void pjffi_call_durations(const pjsua_call_info *ci, long *connect_ms, long *total_ms);

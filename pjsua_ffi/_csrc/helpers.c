@@ -60,6 +60,8 @@ typedef struct pjffi_event {
     int out_code;                   /* answers, for events that need one */
     int out_flag;
     char out_reason[256];
+    volatile int kept;              /* 1: Python holds it past its batch; 2: the batch
+                                     * let go; 3: Python let go (see free_events) */
 } pjffi_event;
 
 static void pjffi_py_event(pjffi_event *ev);
@@ -120,12 +122,13 @@ static void ev_raw(pjffi_event *ev, pjsip_rx_data *rdata)
  * Most events are copied into a queue here and handed to Python by the callback thread
  * (pjffi_next_event), so pjsua's threads never wait for the GIL while they hold pjsua's
  * locks. A queued event owns copies of everything it points to: the info snapshots and
- * every string, in one allocation that pjffi_free_events releases.
+ * every string, in one allocation that the next batch call (or pjffi_free_event) releases.
  *
  * Events that need an answer before pjsua can continue (a REFER, an INVITE with
  * Replaces, an incoming SUBSCRIBE) still call Python at once.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -133,11 +136,11 @@ static void ev_raw(pjffi_event *ev, pjsip_rx_data *rdata)
 typedef struct pjffi_qevent {
     pjffi_event ev;                 /* first: a pjffi_event* is the qevent* */
     struct pjffi_qevent *next;
-    pjsua_call_info call_info;
-    pjsua_acc_info acc_info;
-    pjsua_buddy_info buddy_info;
-    char arena[1];                  /* copied strings follow */
+    /* Then, in the same block, the info snapshots the event carries (and only those),
+     * then its copied strings. */
 } pjffi_qevent;
+
+#define PJFFI_ALIGN(n) (((n) + 15) & ~(size_t)15)
 
 #define PJFFI_QUEUE_MAX 200000
 
@@ -361,76 +364,87 @@ static void str_move(pj_str_t *s, char **arena)
     }
 }
 
-#define CALL_STRS(ci) &(ci)->local_info, &(ci)->local_contact, &(ci)->remote_info, \
-    &(ci)->remote_contact, &(ci)->call_id, &(ci)->state_text, &(ci)->last_status_text
-#define ACC_STRS(ai) &(ai)->acc_uri, &(ai)->status_text, &(ai)->online_status_text, \
-    &(ai)->rpid.id, &(ai)->rpid.note
-#define BUDDY_STRS(bi) &(bi)->uri, &(bi)->contact, &(bi)->status_text, \
-    &(bi)->sub_term_reason, &(bi)->rpid.id, &(bi)->rpid.note
+/* The strings inside each info snapshot, by offset: a queued event copies them too. */
+static const size_t CALL_STRS[] = {
+    offsetof(pjsua_call_info, local_info), offsetof(pjsua_call_info, local_contact),
+    offsetof(pjsua_call_info, remote_info), offsetof(pjsua_call_info, remote_contact),
+    offsetof(pjsua_call_info, call_id), offsetof(pjsua_call_info, state_text),
+    offsetof(pjsua_call_info, last_status_text)};
+static const size_t ACC_STRS[] = {
+    offsetof(pjsua_acc_info, acc_uri), offsetof(pjsua_acc_info, status_text),
+    offsetof(pjsua_acc_info, online_status_text), offsetof(pjsua_acc_info, rpid.id),
+    offsetof(pjsua_acc_info, rpid.note)};
+static const size_t BUDDY_STRS[] = {
+    offsetof(pjsua_buddy_info, uri), offsetof(pjsua_buddy_info, contact),
+    offsetof(pjsua_buddy_info, status_text), offsetof(pjsua_buddy_info, sub_term_reason),
+    offsetof(pjsua_buddy_info, rpid.id), offsetof(pjsua_buddy_info, rpid.note)};
+
+#define PJFFI_STR_AT(info, off) ((pj_str_t*)((char*)(info) + (off)))
+
+typedef struct info_part {
+    void **field;          /* the event's pointer to this snapshot (NULL: none) */
+    size_t size;
+    const size_t *strs;
+    unsigned nstrs;
+    size_t off;            /* where the copy goes in the block */
+} info_part;
 
 static pjffi_qevent *copy_event(const pjffi_event *ev)
 {
-    pj_str_t *strs[PJFFI_NSTR + 7 + 5 + 6];
-    unsigned n = 0, i;
-    pj_size_t room = 0;
+    pj_str_t *strs[PJFFI_NSTR + PJ_ARRAY_SIZE(CALL_STRS) + PJ_ARRAY_SIZE(ACC_STRS) +
+                   PJ_ARRAY_SIZE(BUDDY_STRS)];
+    info_part parts[3];
+    const void *src[3] = {ev->call_info, ev->acc_info, ev->buddy_info};
+    unsigned n = 0, i, k;
+    size_t size = PJFFI_ALIGN(sizeof(pjffi_qevent)), room = 0;
     pjffi_qevent *q;
-    char *arena;
+    char *base, *arena;
 
-    q = (pjffi_qevent*)calloc(1, sizeof(*q));   /* strings go in a second pass */
-    if (!q)
+    parts[0].size = sizeof(pjsua_call_info);
+    parts[0].strs = CALL_STRS;
+    parts[0].nstrs = PJ_ARRAY_SIZE(CALL_STRS);
+    parts[1].size = sizeof(pjsua_acc_info);
+    parts[1].strs = ACC_STRS;
+    parts[1].nstrs = PJ_ARRAY_SIZE(ACC_STRS);
+    parts[2].size = sizeof(pjsua_buddy_info);
+    parts[2].strs = BUDDY_STRS;
+    parts[2].nstrs = PJ_ARRAY_SIZE(BUDDY_STRS);
+
+    /* One block: the event, the snapshots it carries (only those), then every string. */
+    for (i = 0; i < PJFFI_NSTR; ++i)
+        room += str_room(&ev->s[i]);
+    for (k = 0; k < 3; ++k) {
+        if (!src[k])
+            continue;
+        parts[k].off = size;
+        size += PJFFI_ALIGN(parts[k].size);
+        for (i = 0; i < parts[k].nstrs; ++i)
+            room += str_room(PJFFI_STR_AT(src[k], parts[k].strs[i]));
+    }
+    base = (char*)malloc(size + room);
+    if (!base)
         return NULL;
+    q = (pjffi_qevent*)base;
     q->ev = *ev;
+    q->next = NULL;
+    parts[0].field = (void**)&q->ev.call_info;
+    parts[1].field = (void**)&q->ev.acc_info;
+    parts[2].field = (void**)&q->ev.buddy_info;
     for (i = 0; i < PJFFI_NSTR; ++i)
         strs[n++] = &q->ev.s[i];
-    if (ev->call_info) {
-        pjsua_call_info *ci = &q->call_info;
-        pj_str_t *list[] = {CALL_STRS(ci)};
-        pj_memcpy(ci, ev->call_info, sizeof(*ci));
-        for (i = 0; i < PJ_ARRAY_SIZE(list); ++i)
-            strs[n++] = list[i];
-        q->ev.call_info = ci;
+    for (k = 0; k < 3; ++k) {
+        char *copy;
+        if (!src[k])
+            continue;
+        copy = base + parts[k].off;
+        pj_memcpy(copy, src[k], parts[k].size);
+        *parts[k].field = copy;
+        for (i = 0; i < parts[k].nstrs; ++i)
+            strs[n++] = PJFFI_STR_AT(copy, parts[k].strs[i]);
     }
-    if (ev->acc_info) {
-        pjsua_acc_info *ai = &q->acc_info;
-        pj_str_t *list[] = {ACC_STRS(ai)};
-        pj_memcpy(ai, ev->acc_info, sizeof(*ai));
-        for (i = 0; i < PJ_ARRAY_SIZE(list); ++i)
-            strs[n++] = list[i];
-        q->ev.acc_info = ai;
-    }
-    if (ev->buddy_info) {
-        pjsua_buddy_info *bi = &q->buddy_info;
-        pj_str_t *list[] = {BUDDY_STRS(bi)};
-        pj_memcpy(bi, ev->buddy_info, sizeof(*bi));
-        for (i = 0; i < PJ_ARRAY_SIZE(list); ++i)
-            strs[n++] = list[i];
-        q->ev.buddy_info = bi;
-    }
+    arena = base + size;
     for (i = 0; i < n; ++i)
-        room += str_room(strs[i]);
-    if (room) {
-        /* Grow the block to hold the strings; our fields move with it, so keep their
-         * offsets, not their addresses, across realloc(). */
-        size_t off[PJ_ARRAY_SIZE(strs)];
-        pjffi_qevent *bigger;
-        for (i = 0; i < n; ++i)
-            off[i] = (size_t)((char*)strs[i] - (char*)q);
-        bigger = (pjffi_qevent*)realloc(q, sizeof(*q) + room);
-        if (!bigger) {
-            free(q);
-            return NULL;
-        }
-        q = bigger;
-        for (i = 0; i < n; ++i)
-            strs[i] = (pj_str_t*)((char*)q + off[i]);
-        if (q->ev.call_info) q->ev.call_info = &q->call_info;
-        if (q->ev.acc_info) q->ev.acc_info = &q->acc_info;
-        if (q->ev.buddy_info) q->ev.buddy_info = &q->buddy_info;
-    }
-    arena = q->arena;
-    for (i = 0; i < n; ++i)
-        str_move(strs[i], &arena);
-    q->next = NULL;
+        str_move(strs[i], &arena);   /* the copies still point at pjsua's strings */
     return q;
 }
 
@@ -515,7 +529,7 @@ static void poll_until_event(int timeout_ms)
 
 /* The next queued event, waiting up to timeout_ms (negative: forever) for one, and
  * polling pjsua meanwhile once pjffi_poll_attach() was called. NULL on time-out or
- * after pjffi_wake(). Release it with pjffi_free_events(). */
+ * after pjffi_wake(). The next batch call releases it. */
 static pjffi_event *pjffi_next_event(int timeout_ms)
 {
     pjffi_qevent *q;
@@ -550,11 +564,26 @@ static pjffi_event *pjffi_next_event(int timeout_ms)
     return q ? &q->ev : NULL;
 }
 
-/* Up to max queued events at once without waiting or polling. */
-static int pjffi_take_events(pjffi_event **out, int max)
+static void free_events(pjffi_event **evs, int n)
+{
+    int i;
+    for (i = 0; i < n; ++i) {
+        pjffi_event *ev = evs[i];
+        /* A kept event is freed by whichever of its batch and its Python owner lets go
+         * of it last (they may be on different threads). */
+        if (ev && !(ev->kept && __sync_bool_compare_and_swap(&ev->kept, 1, 2)))
+            free((pjffi_qevent*)ev);
+        evs[i] = NULL;
+    }
+}
+
+/* Free the previous batch (its first nfree entries), then take up to max queued events
+ * at once without waiting or polling. */
+static int pjffi_take_events(pjffi_event **out, int max, int nfree)
 {
     int n = 0;
     pjffi_qevent *q;
+    free_events(out, nfree);
     pthread_mutex_lock(&q_lock);
     while (n < max && (q = q_head) != NULL) {
         q_head = q->next;
@@ -567,25 +596,25 @@ static int pjffi_take_events(pjffi_event **out, int max)
     return n;
 }
 
-/* Up to max queued events at once (waiting as pjffi_next_event does for the first):
- * one call, so one release of the GIL, for a whole batch. Returns how many. */
-static int pjffi_next_events(pjffi_event **out, int max, int timeout_ms)
+/* Free the previous batch (its first nfree entries), then take up to max queued events,
+ * waiting as pjffi_next_event does for the first: one call into C, so one release of
+ * the GIL, per batch. Returns how many. */
+static int pjffi_next_events(pjffi_event **out, int max, int timeout_ms, int nfree)
 {
+    free_events(out, nfree);
     if (max <= 0)
         return 0;
     out[0] = pjffi_next_event(timeout_ms);
     if (!out[0])
         return 0;
-    return 1 + pjffi_take_events(out + 1, max - 1);
+    return 1 + pjffi_take_events(out + 1, max - 1, 0);
 }
 
-static void pjffi_free_events(pjffi_event **evs, int n)
+/* Release one event that Python kept past its batch (an info snapshot points into it). */
+static void pjffi_free_event(pjffi_event *ev)
 {
-    int i;
-    for (i = 0; i < n; ++i) {
-        free((pjffi_qevent*)evs[i]);
-        evs[i] = NULL;
-    }
+    if (!__sync_bool_compare_and_swap(&ev->kept, 1, 3))
+        free((pjffi_qevent*)ev);   /* its batch was freed already */
 }
 
 /* Make a waiting pjffi_next_event() return (with or without an event). */
@@ -1086,6 +1115,63 @@ static void pjffi_msg_data_set_body(pjffi_msg_data *m, const char *ctype, long c
 {
     pj_strset(&m->md.content_type, (char*)ctype, ctype_len);
     pj_strset(&m->md.msg_body, (char*)body, body_len);
+}
+
+/* ------------------------------------------------------------------ hot paths
+ *
+ * The operations a busy application repeats (call, answer, hang up, send a message)
+ * in one call into C each: strings arrive as bytes with their length (no pj_str_t
+ * built in Python), and the check that a call id still belongs to the caller's Call
+ * (its user data is the Call's token: pjsua reuses ids) is made here, not in a call
+ * of its own. Every call into C lets go of the GIL, and another thread may take it
+ * meanwhile: fewer calls, fewer hand-offs. */
+#define PJFFI_CALL_GONE (-1)   /* the call id no longer belongs to that token */
+
+static int call_is(int call_id, void *token)
+{
+    return call_id >= 0 && call_id < (int)pjsua_call_get_max_count() &&
+           pjsua_call_get_user_data(call_id) == token;
+}
+
+static int pjffi_call_make_call(int acc_id, const char *uri, long uri_len,
+                                const pjsua_call_setting *opt, void *token,
+                                const pjsua_msg_data *md, int *p_id)
+{
+    pj_str_t dst;
+    pj_strset(&dst, (char*)uri, uri_len);
+    return pjsua_call_make_call(acc_id, &dst, opt, token, md, p_id);
+}
+
+static int pjffi_call_answer(int call_id, void *token, const pjsua_call_setting *opt,
+                             unsigned code, const char *reason, long reason_len,
+                             const pjsua_msg_data *md)
+{
+    pj_str_t r;
+    if (!call_is(call_id, token))
+        return PJFFI_CALL_GONE;
+    pj_strset(&r, (char*)reason, reason_len);
+    return pjsua_call_answer2(call_id, opt, code, reason ? &r : NULL, md);
+}
+
+static int pjffi_call_hangup(int call_id, void *token, unsigned code, const char *reason,
+                             long reason_len, const pjsua_msg_data *md)
+{
+    pj_str_t r;
+    if (!call_is(call_id, token))
+        return PJFFI_CALL_GONE;
+    pj_strset(&r, (char*)reason, reason_len);
+    return pjsua_call_hangup(call_id, code, reason ? &r : NULL, md);
+}
+
+static int pjffi_im_send(int acc_id, const char *uri, long uri_len, const char *mime,
+                         long mime_len, const char *body, long body_len,
+                         const pjsua_msg_data *md, void *user_data)
+{
+    pj_str_t to, type, text;
+    pj_strset(&to, (char*)uri, uri_len);
+    pj_strset(&type, (char*)mime, mime_len);
+    pj_strset(&text, (char*)body, body_len);
+    return pjsua_im_send(acc_id, &to, &type, &text, md, user_data);
 }
 
 /* ------------------------------------------------------------------ misc */
