@@ -156,6 +156,33 @@ def prepare_ffi(stack: Stack) -> None:
     stack.version = f"pjproject {_pjproject_version()} (vendor/)"
 
 
+def prepare_floor(stack: Stack) -> None:
+    """Compile peers/floor_peer.py's C part against vendor/pjproject into the cache."""
+    from build_pjsip import make_vars
+
+    sys.path.insert(0, str(PEERS))
+    import floor_peer
+
+    mv = make_vars()
+    libs = mv["PJ_LIB_FILES"].split()
+    flags = mv["PJ_CFLAGS"].split() + ["-O2"]
+    link = mv["PJ_LDFLAGS"].split() + libs + mv["PJ_LDLIBS"].split()
+    out_dir = CACHE / "bench" / "floor"
+    stamp_file = out_dir / "stamp"
+    stamp = _hash(floor_peer.CDEF, floor_peer.SOURCE, flags, link, _lib_state(libs),
+                  sys.version)
+    if not (stamp_file.exists() and stamp_file.read_text() == stamp
+            and list(out_dir.glob("_floor*.so"))):
+        shutil.rmtree(out_dir, ignore_errors=True)
+        out_dir.mkdir(parents=True)
+        log("compiling the Python-floor peer's C part with cffi ...")
+        floor_peer.build(out_dir, flags, link)
+        stamp_file.write_text(stamp)
+    stack.command = [sys.executable, str(PEERS / "floor_peer.py")]
+    stack.env = {"FLOOR_MODULE_DIR": str(out_dir)}
+    stack.version = f"pjproject {_pjproject_version()} (vendor/)"
+
+
 # The legacy module's make_call() has no way to turn off the text stream that
 # pjproject 2.17 adds to every call (up to 300 ms stall per hangup); this line, added
 # at build time to a copy of _pjsua.c in the cache, does what pjsua_ffi does by default.
@@ -261,12 +288,14 @@ def prepare_pjsua2(stack: Stack) -> None:
 STACKS: Dict[str, Stack] = {s.name: s for s in [
     Stack("c", "C (pjsua API)", prepare_c),
     Stack("ffi", "pjsua_ffi", prepare_ffi),
+    Stack("floor", "Python floor (no binding)", prepare_floor,
+          note="the least any Python binding can cost: peers/floor_peer.py"),
     Stack("pjsua2", "PJSUA2 (SWIG)", prepare_pjsua2),
     Stack("legacy", "legacy pjsua", prepare_legacy,
           note="text streams off by a one-line build patch"),
     Stack("legacy-stock", "legacy pjsua (as shipped)", prepare_legacy_stock),
 ]}
-DEFAULT_STACKS = ["c", "ffi", "pjsua2", "legacy"]
+DEFAULT_STACKS = ["c", "ffi", "floor", "pjsua2", "legacy"]
 
 
 # ======================================================================== processes
@@ -665,6 +694,7 @@ def build_report(stacks: List[Stack], results: Dict[str, Dict[str, List[Metrics]
     lines.append("")
     # Targets for pjsua_ffi.
     f = combined.get("ffi")
+    fl = combined.get("floor", {})
     if f and c:
         lines.append("## pjsua_ffi against its targets\n")
         for key, op, limit, text in TARGETS:
@@ -675,7 +705,11 @@ def build_report(stacks: List[Stack], results: Dict[str, Dict[str, List[Metrics]
             ok = ratio >= limit if op == ">=" else ratio <= limit
             if key == "idle_cpu_pct":  # about 1 % of a core: allow 20 % or 0.05 % of a core
                 ok = f[key] <= max(c[key] * 1.2, c[key] + 0.05)
-            lines.append(f"- {text}: {ratio:.2f}× — {'met' if ok else 'MISSED'}")
+            floor = ""
+            if fl.get(key):
+                # What no Python binding can beat here: a target beyond it is out of reach.
+                floor = f" (Python floor: {fl[key] / c[key]:.2f}×)"
+            lines.append(f"- {text}: {ratio:.2f}× — {'met' if ok else 'MISSED'}{floor}")
         if "max_calls" in f:
             ok = f["max_calls"] >= 500
             verdict = ("met" if ok else "MISSED") if settings.ramp_cap >= 500 else \
