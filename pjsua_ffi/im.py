@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import itertools
 import threading
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Optional, Tuple, Union
 
 from ._binding import (
     C,
@@ -41,9 +42,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MessageBody"]
 
-_MAX_PENDING = 4096  # statuses awaited at once; the oldest is forgotten beyond this
+_MAX_PENDING = 65536  # statuses awaited at once; the oldest is forgotten beyond this
 _keys = itertools.count(1)
-_pending: Dict[int, Tuple[Any, Union["Account", Buddy], int]] = {}
+_pending: "OrderedDict[int, Tuple[Any, Union[Account, Buddy, Call], int]]" = OrderedDict()
 _pending_lock = threading.Lock()
 
 
@@ -117,8 +118,8 @@ def send_in_call(call: "Call", text: Text, im_id: int, content_type: str,
 def _remember(lib: Lib, sender: Union["Account", Buddy, "Call"], im_id: int) -> int:
     key = next(_keys)
     with _pending_lock:
-        while len(_pending) >= _MAX_PENDING:
-            del _pending[next(iter(_pending))]
+        if len(_pending) >= _MAX_PENDING:
+            _pending.popitem(last=False)  # O(1), however many were removed before it
         _pending[key] = (lib, sender, im_id)
     return key
 
