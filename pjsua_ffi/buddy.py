@@ -24,7 +24,7 @@ from ._binding import C, HeaderList, Text, ffi, from_str, msg_data, new_str, ptr
 from ._object import _Handle
 from .constants import PresenceActivity, SubscriptionState
 from .errors import Error
-from .lib import Lib, register_handler
+from .lib import Delivery, Lib, register_handler
 
 if TYPE_CHECKING:
     from .account import Account
@@ -381,11 +381,11 @@ def buddy_of(acc_id: int, uri: str) -> Optional[Buddy]:
     return buddy if buddy is not None and buddy._acc._id == acc_id else None
 
 
-def _ev_buddy_state(lib: Lib, ev: Any) -> None:
+def _ev_buddy_state(lib: Lib, ev: Any) -> Delivery:
     buddy = buddy_by_token(ptr_to_int(ev.user_data))
     if buddy is None or ev.buddy_info == ffi.NULL:
         return
-    lib._post((_deliver_buddy_state, buddy, BuddyInfo(ev.buddy_info)))
+    return (_deliver_buddy_state, buddy, BuddyInfo(ev.buddy_info))
 
 
 def _deliver_buddy_state(buddy: Buddy, snapshot: BuddyInfo) -> None:
@@ -443,7 +443,7 @@ def _ask(lib: Lib, acc_id: int, buddy: Optional[Buddy],
     return code, reason
 
 
-def _ev_srv_subscribe_state(lib: Lib, ev: Any) -> None:
+def _ev_srv_subscribe_state(lib: Lib, ev: Any) -> Delivery:
     token = ptr_to_int(ev.user_data)
     watcher = _watchers.get(token)
     if watcher is None:
@@ -458,7 +458,7 @@ def _ev_srv_subscribe_state(lib: Lib, ev: Any) -> None:
         watcher._end()
     acc = watcher.account
     if acc is not None:
-        lib._post((_deliver_watcher_state, acc, None, watcher, state))
+        return (_deliver_watcher_state, acc, None, watcher, state)
 
 
 def _deliver_watcher_state(acc: "Account", snapshot: None, watcher: Watcher,

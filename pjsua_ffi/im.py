@@ -35,7 +35,7 @@ from ._binding import (
 from .buddy import Buddy, buddy_of
 from .call import Call
 from .errors import Error
-from .lib import Lib, _dispatch_call, _uri_text, register_handler, uri_error
+from .lib import Delivery, Lib, _dispatch_call, _uri_text, register_handler, uri_error
 
 if TYPE_CHECKING:
     from .account import Account
@@ -155,19 +155,18 @@ def _account(lib: Lib, ref: Any) -> Optional["Account"]:
     return acc if acc is not None and not acc._deleted else None
 
 
-def _ev_pager(lib: Lib, ev: Any) -> None:
+def _ev_pager(lib: Lib, ev: Any) -> Delivery:
     mime = from_str(ev.s[3])
     body = MessageBody(from_str_bytes(ev.s[4]), mime)
     call = _call_of(lib, ev.call_id)
     if call is not None:
-        lib._post((_dispatch_call, call, None, "on_pager", mime, body))
-        return
+        return (_dispatch_call, call, None, "on_pager", mime, body)
     from_uri = from_str(ev.s[0])
     # No buddy lookup for a call we do not know: it would take pjsua's lock while the
     # call's dialog is locked.
     buddy = buddy_of(ev.acc_id, from_uri) if ev.call_id < 0 else None
-    lib._post((_deliver_pager, lib, None, _account_ref(lib, ev.acc_id), buddy, from_uri,
-               from_str(ev.s[2]), mime, body))
+    return (_deliver_pager, lib, None, _account_ref(lib, ev.acc_id), buddy, from_uri,
+            from_str(ev.s[2]), mime, body)
 
 
 def _deliver_pager(lib: Lib, snapshot: None, ref: Any, buddy: Optional[Buddy],
@@ -179,19 +178,19 @@ def _deliver_pager(lib: Lib, snapshot: None, ref: Any, buddy: Optional[Buddy],
         acc._cb.on_pager(from_uri, contact, mime, body)
 
 
-def _ev_pager_status(lib: Lib, ev: Any) -> None:
+def _ev_pager_status(lib: Lib, ev: Any) -> Delivery:
     key = ptr_to_int(ev.user_data)
     body = MessageBody(from_str_bytes(ev.s[1]))
     code, reason = int(ev.code), from_str(ev.s[2])
     sender, im_id = _recall(lib, key)
     if ev.call_id >= 0 or isinstance(sender, Call):
         if isinstance(sender, Call):  # the call that sent it, whatever its id is now
-            lib._post((_dispatch_call, sender, None, "on_pager_status", body, im_id, code,
-                       reason))
+            return (_dispatch_call, sender, None, "on_pager_status", body, im_id, code,
+                    reason)
         return
     ref = sender._acc if isinstance(sender, Buddy) else _account_ref(lib, ev.acc_id)
-    lib._post((_deliver_pager_status, lib, None, ref, sender, from_str(ev.s[0]), body,
-               im_id, code, reason))
+    return (_deliver_pager_status, lib, None, ref, sender, from_str(ev.s[0]), body,
+            im_id, code, reason)
 
 
 def _deliver_pager_status(lib: Lib, snapshot: None, ref: Any, sender: Any, to_uri: str,
@@ -203,16 +202,15 @@ def _deliver_pager_status(lib: Lib, snapshot: None, ref: Any, sender: Any, to_ur
         acc._cb.on_pager_status(to_uri, body, im_id, code, reason)
 
 
-def _ev_typing(lib: Lib, ev: Any) -> None:
+def _ev_typing(lib: Lib, ev: Any) -> Delivery:
     is_typing = bool(ev.flag)
     call = _call_of(lib, ev.call_id)
     if call is not None:
-        lib._post((_dispatch_call, call, None, "on_typing", is_typing))
-        return
+        return (_dispatch_call, call, None, "on_typing", is_typing)
     from_uri = from_str(ev.s[0])
     buddy = buddy_of(ev.acc_id, from_uri) if ev.call_id < 0 else None
-    lib._post((_deliver_typing, lib, None, _account_ref(lib, ev.acc_id), buddy, from_uri,
-               from_str(ev.s[2]), is_typing))
+    return (_deliver_typing, lib, None, _account_ref(lib, ev.acc_id), buddy, from_uri,
+            from_str(ev.s[2]), is_typing)
 
 
 def _deliver_typing(lib: Lib, snapshot: None, ref: Any, buddy: Optional[Buddy],
@@ -224,9 +222,9 @@ def _deliver_typing(lib: Lib, snapshot: None, ref: Any, buddy: Optional[Buddy],
         acc._cb.on_typing(from_uri, contact, is_typing)
 
 
-def _ev_mwi_info(lib: Lib, ev: Any) -> None:
+def _ev_mwi_info(lib: Lib, ev: Any) -> Delivery:
     body = MessageBody(from_str_bytes(ev.s[0]), from_str(ev.s[1]))
-    lib._post((_deliver_mwi, lib, None, _account_ref(lib, ev.acc_id), body))
+    return (_deliver_mwi, lib, None, _account_ref(lib, ev.acc_id), body)
 
 
 def _deliver_mwi(lib: Lib, snapshot: None, ref: Any, body: MessageBody) -> None:

@@ -93,6 +93,10 @@ _MAX_PENDING = 256     # events kept for a call without a callback
 _BATCH = 64            # events taken from the C queue per call into C
 _PY_TOKENS = itertools.count(-1, -1)
 
+# What an event handler returns: (function, target, snapshot, *args), run by _deliver as
+# function(target, snapshot, *args) under the library lock; or None (nothing to run).
+Delivery = Optional[Tuple[Any, ...]]
+
 
 class _LibLock:
     """Holds the library lock from creation until ``release()``, ``del``, or the end
@@ -377,8 +381,10 @@ class Lib(_MediaMixin):
                     try:
                         handler = handlers.get(ev.kind)
                         if handler is not None:
-                            handler(self, ev)
+                            item = handler(self, ev)  # what to deliver, if anything
                             n += 1
+                            if item is not None:
+                                self._deliver(item)
                     except Exception:  # noqa: BLE001  (a bad event must not stop the thread)
                         log.error("error while handling a pjsua event:\n%s",
                                   traceback.format_exc())
@@ -735,7 +741,7 @@ def _dispatch_call(call: Call, snapshot: Any, method: str, *args: Any) -> Any:
     return getattr(cb, method)(*args)
 
 
-def _ev_call_state(lib: Lib, ev: Any) -> None:
+def _ev_call_state(lib: Lib, ev: Any) -> Delivery:
     call = _call_for(lib, ev)
     if call is None or ev.call_info == ffi.NULL:
         return
@@ -749,26 +755,26 @@ def _ev_call_state(lib: Lib, ev: Any) -> None:
         lib._calls.pop(call._token, None)
         if call._derived_key is not None:
             lib._derived.pop(call._derived_key, None)
-    lib._post((_dispatch_call, call, info, "on_state"))
+    return (_dispatch_call, call, info, "on_state")
 
 
-def _ev_media_state(lib: Lib, ev: Any) -> None:
+def _ev_media_state(lib: Lib, ev: Any) -> Delivery:
     call = _call_for(lib, ev)
     if call is None or ev.call_info == ffi.NULL:
         return
     info = CallInfo(lib, ev.call_info, _keep(ev))
     call._last_info = info
-    lib._post((_dispatch_call, call, info, "on_media_state"))
+    return (_dispatch_call, call, info, "on_media_state")
 
 
-def _ev_incoming_call(lib: Lib, ev: Any) -> None:
+def _ev_incoming_call(lib: Lib, ev: Any) -> Delivery:
     acc_id = int(ev.acc_id)
     call = Call(lib, ev.call_id)
     lib._register_call(call, ptr_to_int(ev.user_data))  # given by C
     info = CallInfo(lib, ev.call_info, _keep(ev)) if ev.call_info != ffi.NULL else None
     call._last_info = info
     rdata = RxData(from_str(ev.s[5]), from_str(ev.s[4]))
-    lib._post((_deliver_incoming_call, call, info, acc_id, rdata))
+    return (_deliver_incoming_call, call, info, acc_id, rdata)
 
 
 def _deliver_incoming_call(call: Call, snapshot: Any, acc_id: int, rdata: RxData) -> None:
@@ -781,10 +787,10 @@ def _deliver_incoming_call(call: Call, snapshot: Any, acc_id: int, rdata: RxData
     acc._cb.on_incoming_call2(call, rdata)
 
 
-def _ev_dtmf(lib: Lib, ev: Any) -> None:
+def _ev_dtmf(lib: Lib, ev: Any) -> Delivery:
     call = _call_for(lib, ev)
     if call is not None:
-        lib._post((_dispatch_call, call, None, "on_dtmf_digit", chr(ev.code)))
+        return (_dispatch_call, call, None, "on_dtmf_digit", chr(ev.code))
 
 
 def _ev_transfer_request(lib: Lib, ev: Any) -> None:
@@ -796,11 +802,11 @@ def _ev_transfer_request(lib: Lib, ev: Any) -> None:
         ev.out_code = code
 
 
-def _ev_transfer_status(lib: Lib, ev: Any) -> None:
+def _ev_transfer_status(lib: Lib, ev: Any) -> Delivery:
     call = _call_for(lib, ev)
     if call is not None:
-        lib._post((_dispatch_call, call, None, "on_transfer_status", int(ev.code),
-                   from_str(ev.s[0]), int(ev.flag), 1))
+        return (_dispatch_call, call, None, "on_transfer_status", int(ev.code),
+                from_str(ev.s[0]), int(ev.flag), 1)
 
 
 def _ev_replace_request(lib: Lib, ev: Any) -> None:
@@ -816,7 +822,7 @@ def _ev_replace_request(lib: Lib, ev: Any) -> None:
             ev.out_reason = reason.encode("utf-8")[:255]
 
 
-def _ev_call_replaced(lib: Lib, ev: Any) -> None:
+def _ev_call_replaced(lib: Lib, ev: Any) -> Delivery:
     old = _call_for(lib, ev)
     if old is None:
         return
@@ -825,19 +831,19 @@ def _ev_call_replaced(lib: Lib, ev: Any) -> None:
     if new is None:
         new = Call(lib, ev.other_id)
         lib._register_call(new, token)
-    lib._post((_dispatch_call, old, None, "on_replaced", new))
+    return (_dispatch_call, old, None, "on_replaced", new)
 
 
-def _ev_call_request(lib: Lib, ev: Any) -> None:
+def _ev_call_request(lib: Lib, ev: Any) -> Delivery:
     call = _call_for(lib, ev)
     if call is not None:
         rdata = RxData(from_str(ev.s[5]))
-        lib._post((_dispatch_call, call, None, "on_request", from_str(ev.s[0]), rdata))
+        return (_dispatch_call, call, None, "on_request", from_str(ev.s[0]), rdata)
 
 
-def _ev_reg_state(lib: Lib, ev: Any) -> None:
+def _ev_reg_state(lib: Lib, ev: Any) -> Delivery:
     info = AccountInfo(ev.acc_info) if ev.acc_info != ffi.NULL else None
-    lib._post((_deliver_reg_state, lib, info, int(ev.acc_id)))
+    return (_deliver_reg_state, lib, info, int(ev.acc_id))
 
 
 def _deliver_reg_state(lib: Lib, snapshot: Any, acc_id: int) -> None:
@@ -852,7 +858,7 @@ def _body_text(s: Any) -> str:
     return from_str_bytes(s).decode("utf-8", "replace")
 
 
-_HANDLERS: Dict[int, Callable[[Lib, Any], None]] = {
+_HANDLERS: Dict[int, Callable[[Lib, Any], Delivery]] = {
     C.PJFFI_EV_CALL_STATE: _ev_call_state,
     C.PJFFI_EV_CALL_MEDIA_STATE: _ev_media_state,
     C.PJFFI_EV_INCOMING_CALL: _ev_incoming_call,
@@ -866,6 +872,7 @@ _HANDLERS: Dict[int, Callable[[Lib, Any], None]] = {
 }
 
 
-def register_handler(kind: int, handler: Callable[[Lib, Any], None]) -> None:
-    """Let another facade module (IM, presence) take an event kind."""
+def register_handler(kind: int, handler: Callable[[Lib, Any], Delivery]) -> None:
+    """Let another facade module (IM, presence) take an event kind. A handler turns the
+    C event into Python values and returns what to deliver (see :data:`Delivery`)."""
     _HANDLERS[kind] = handler

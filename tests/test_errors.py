@@ -134,6 +134,11 @@ ev_a, ev_b = Events(), Events()
 acc3 = ua_account(lib, tp, "ok", cb=AnsweringAccount(ev_b), set_default=False)
 call = acc3.make_call(uri_of(tp, "ok"), CallLog(ev_a))
 out["still_works"] = ev_a.has(("state", "CONFIRMED", 200, "OK"))
+# A Call object for a live call id that is not its call (the token check in C).
+stranger = pj.Call(lib, call._id)
+out["stranger_hangup"] = raises(stranger.hangup)
+out["stranger_answer"] = raises(lambda: stranger.answer(200))
+out["live_after_stranger"] = call.is_valid()
 lib.destroy()
 report(**out)
 """)
@@ -157,6 +162,9 @@ report(**out)
     assert r["dead_info"] == "DISCONNECTED" and r["dead_valid"] is False
     assert r["acc_valid"] is False and "deleted" in r["acc_deleted_info"][3]
     assert r["still_works"] is True
+    for name in ("stranger_hangup", "stranger_answer"):
+        assert r[name][0] == "Error" and "ended" in r[name][3], (name, r[name])
+    assert r["live_after_stranger"] is True
 
 
 def test_api_from_any_thread_and_garbage_from_many_threads() -> None:
