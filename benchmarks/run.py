@@ -133,7 +133,8 @@ def prepare_c(stack: Stack) -> None:
     link = mv["PJ_LDFLAGS"].split() + mv["PJ_LDLIBS"].split()
     out = CACHE / "bench" / "pjsua_bench"
     stamp_file = out.with_suffix(".stamp")
-    stamp = _hash(src.read_bytes(), flags, link, _lib_state(libs))
+    stamp = _hash(src.read_bytes(), (HERE / "c" / "bench_ua.h").read_bytes(), flags, link,
+                  _lib_state(libs))
     if not _stamp_ok(stamp_file, stamp, out):
         out.parent.mkdir(parents=True, exist_ok=True)
         cmd = [os.environ.get("CC", "cc"), "-o", str(out), str(src), *flags, *link]
@@ -169,8 +170,8 @@ def prepare_floor(stack: Stack) -> None:
     link = mv["PJ_LDFLAGS"].split() + libs + mv["PJ_LDLIBS"].split()
     out_dir = CACHE / "bench" / "floor"
     stamp_file = out_dir / "stamp"
-    stamp = _hash(floor_peer.CDEF, floor_peer.SOURCE, flags, link, _lib_state(libs),
-                  sys.version)
+    stamp = _hash(floor_peer.CDEF, floor_peer.SOURCE, (HERE / "c" / "bench_ua.h").read_bytes(),
+                  flags, link, _lib_state(libs), sys.version)
     if not (stamp_file.exists() and stamp_file.read_text() == stamp
             and list(out_dir.glob("_floor*.so"))):
         shutil.rmtree(out_dir, ignore_errors=True)

@@ -17,6 +17,8 @@
  */
 #include <pjsua-lib/pjsua.h>
 
+#include "bench_ua.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -479,69 +481,34 @@ static void raise_fd_limit(void)
     }
 }
 
-#define CHECK(what, expr) do { pj_status_t st_ = (expr); if (st_ != PJ_SUCCESS) { \
-    result_error(what, st_); return 1; } } while (0)
-
 int main(int argc, char *argv[])
 {
-    pjsua_config cfg;
-    pjsua_logging_config log_cfg;
-    pjsua_media_config media_cfg;
-    pjsua_transport_config tp_cfg;
-    pjsua_transport_info tp_info;
-    pjsua_transport_id tp_id;
-    pjsua_acc_config acc_cfg;
+    pjsua_callback cb;
     pjsua_acc_id acc_id;
-    char acc_uri[80], target_uri[80], line[64];
+    char target_uri[80], line[64];
     pj_str_t uri;
-    pj_str_t pcmu = pj_str("PCMU");
+    const char *what = NULL;
+    int sip_port = 0;
+    pj_status_t status;
 
     parse_args(argc, argv);
     raise_fd_limit();
-    pj_log_set_level(1);
     audio_mode = !strcmp(opt.workload, "hold") || !strcmp(opt.workload, "ramp");
 
-    CHECK("pjsua_create", pjsua_create());
-    pjsua_config_default(&cfg);
-    cfg.max_calls = (unsigned)opt.max_calls;
-    cfg.cb.on_incoming_call = &on_incoming_call;
-    cfg.cb.on_call_state = &on_call_state;
-    cfg.cb.on_call_media_state = &on_call_media_state;
-    cfg.cb.on_call_rx_offer = &on_call_rx_offer;
-    cfg.cb.on_pager2 = &on_pager2;
-    cfg.cb.on_pager_status2 = &on_pager_status2;
-    pjsua_logging_config_default(&log_cfg);
-    log_cfg.level = 1;
-    log_cfg.console_level = 1;
-    pjsua_media_config_default(&media_cfg);
-    media_cfg.clock_rate = 8000;
-    media_cfg.snd_clock_rate = 8000;
-    media_cfg.no_vad = PJ_TRUE;
-    media_cfg.enable_ice = PJ_FALSE;
-    media_cfg.snd_auto_close_time = 1;
-    CHECK("pjsua_init", pjsua_init(&cfg, &log_cfg, &media_cfg));
-    CHECK("pjsua_set_null_snd_dev", pjsua_set_null_snd_dev());
-    pjsua_codec_set_priority(&pcmu, 255);
+    pj_bzero(&cb, sizeof(cb));
+    cb.on_incoming_call = &on_incoming_call;
+    cb.on_call_state = &on_call_state;
+    cb.on_call_media_state = &on_call_media_state;
+    cb.on_call_rx_offer = &on_call_rx_offer;
+    cb.on_pager2 = &on_pager2;
+    cb.on_pager_status2 = &on_pager_status2;
+    status = bench_ua_start(&cb, opt.port, opt.max_calls, &acc_id, &sip_port, &what);
+    if (status != PJ_SUCCESS) {
+        result_error(what, status);
+        return 1;
+    }
 
-    pjsua_transport_config_default(&tp_cfg);
-    tp_cfg.port = (unsigned)opt.port;
-    tp_cfg.bound_addr = pj_str("127.0.0.1");
-    tp_cfg.public_addr = pj_str("127.0.0.1");
-    CHECK("transport_create", pjsua_transport_create(PJSIP_TRANSPORT_UDP, &tp_cfg, &tp_id));
-    CHECK("transport_get_info", pjsua_transport_get_info(tp_id, &tp_info));
-    CHECK("pjsua_start", pjsua_start());
-
-    pjsua_acc_config_default(&acc_cfg);
-    snprintf(acc_uri, sizeof(acc_uri), "sip:bench@127.0.0.1:%d",
-             pj_sockaddr_get_port(&tp_info.local_addr));
-    acc_cfg.id = pj_str(acc_uri);
-    acc_cfg.transport_id = tp_id;
-    acc_cfg.rtp_cfg.port = 0;
-    acc_cfg.rtp_cfg.bound_addr = pj_str("127.0.0.1");
-    acc_cfg.rtp_cfg.public_addr = pj_str("127.0.0.1");
-    CHECK("acc_add", pjsua_acc_add(&acc_cfg, PJ_TRUE, &acc_id));
-
-    printf("@@READY %d\n", pj_sockaddr_get_port(&tp_info.local_addr));
+    printf("@@READY %d\n", sip_port);
     fflush(stdout);
     if (!opt.caller) {
         /* The callee runs until it is stopped (stdin closed or a signal). */

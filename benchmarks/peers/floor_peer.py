@@ -39,7 +39,7 @@ int floor_conf_connect(int src, int dst);
 """
 
 SOURCE = r"""
-#include <pjsua-lib/pjsua.h>
+#include "bench_ua.h"   /* benchmarks/c: the same user agent as the C program */
 
 static void floor_py_state(int call_id, int state);
 static void floor_py_media(int call_id, int active, int slot);
@@ -103,55 +103,16 @@ static void cb_status2(pjsua_call_id call_id, const pj_str_t *to, const pj_str_t
 
 int floor_start(int port, int max_calls, int *out_port)
 {
-    pjsua_config cfg;
-    pjsua_logging_config log_cfg;
-    pjsua_media_config media_cfg;
-    pjsua_transport_config tp_cfg;
-    pjsua_transport_info tp_info;
-    pjsua_transport_id tp_id;
-    pjsua_acc_config acc_cfg;
-    static char acc_uri[80];
-    pj_str_t pcmu = pj_str("PCMU");
-    pj_status_t st;
-
-    if ((st = pjsua_create()) != PJ_SUCCESS) return st;
-    pjsua_config_default(&cfg);
-    cfg.max_calls = (unsigned)max_calls;
-    cfg.cb.on_call_state = &cb_call_state;
-    cfg.cb.on_call_media_state = &cb_media;
-    cfg.cb.on_incoming_call = &cb_incoming;
-    cfg.cb.on_call_rx_offer = &cb_rx_offer;
-    cfg.cb.on_pager2 = &cb_pager2;
-    cfg.cb.on_pager_status2 = &cb_status2;
-    pjsua_logging_config_default(&log_cfg);
-    log_cfg.level = 1;
-    log_cfg.console_level = 1;
-    pjsua_media_config_default(&media_cfg);
-    media_cfg.clock_rate = 8000;
-    media_cfg.snd_clock_rate = 8000;
-    media_cfg.no_vad = PJ_TRUE;
-    media_cfg.enable_ice = PJ_FALSE;
-    media_cfg.snd_auto_close_time = 1;
-    if ((st = pjsua_init(&cfg, &log_cfg, &media_cfg)) != PJ_SUCCESS) return st;
-    if ((st = pjsua_set_null_snd_dev()) != PJ_SUCCESS) return st;
-    pjsua_codec_set_priority(&pcmu, 255);
-    pjsua_transport_config_default(&tp_cfg);
-    tp_cfg.port = (unsigned)port;
-    tp_cfg.bound_addr = pj_str("127.0.0.1");
-    tp_cfg.public_addr = pj_str("127.0.0.1");
-    if ((st = pjsua_transport_create(PJSIP_TRANSPORT_UDP, &tp_cfg, &tp_id)) != PJ_SUCCESS)
-        return st;
-    if ((st = pjsua_transport_get_info(tp_id, &tp_info)) != PJ_SUCCESS) return st;
-    if ((st = pjsua_start()) != PJ_SUCCESS) return st;
-    *out_port = pj_sockaddr_get_port(&tp_info.local_addr);
-    pjsua_acc_config_default(&acc_cfg);
-    snprintf(acc_uri, sizeof(acc_uri), "sip:bench@127.0.0.1:%d", *out_port);
-    acc_cfg.id = pj_str(acc_uri);
-    acc_cfg.transport_id = tp_id;
-    acc_cfg.rtp_cfg.port = 0;
-    acc_cfg.rtp_cfg.bound_addr = pj_str("127.0.0.1");
-    acc_cfg.rtp_cfg.public_addr = pj_str("127.0.0.1");
-    return pjsua_acc_add(&acc_cfg, PJ_TRUE, &floor_acc);
+    pjsua_callback cb;
+    const char *what;
+    pj_bzero(&cb, sizeof(cb));
+    cb.on_call_state = &cb_call_state;
+    cb.on_call_media_state = &cb_media;
+    cb.on_incoming_call = &cb_incoming;
+    cb.on_call_rx_offer = &cb_rx_offer;
+    cb.on_pager2 = &cb_pager2;
+    cb.on_pager_status2 = &cb_status2;
+    return bench_ua_start(&cb, port, max_calls, &floor_acc, out_port, &what);
 }
 
 int floor_make_call(const char *uri, int *call_id)
@@ -189,13 +150,17 @@ int floor_conf_connect(int src, int dst)
 """
 
 
+C_DIR = HERE.parent / "c"
+
+
 def build(out_dir: Path, cflags: list, ldflags: list) -> None:
     """Compile the module into ``out_dir`` (run.py calls this)."""
     import cffi
 
     ffib = cffi.FFI()
     ffib.cdef(CDEF)
-    ffib.set_source("_floor", SOURCE, extra_compile_args=cflags, extra_link_args=ldflags)
+    ffib.set_source("_floor", SOURCE, include_dirs=[str(C_DIR)],
+                    extra_compile_args=cflags, extra_link_args=ldflags)
     ffib.compile(tmpdir=str(out_dir))
 
 
