@@ -15,9 +15,12 @@ Each shim copies the event — with a snapshot of the call, account or buddy as 
 and never waiting for the GIL or the library lock. An event queued by another thread
 wakes the poll through a socket registered with pjsua's ioqueue.
 
-As soon as a poll returns with events queued, the same thread turns each event into
-Python objects and calls the user's callbacks with the library lock held, outside
-every pjsua lock: no thread hand-off between pjsua and Python. A callback may call
+As soon as a poll returns with events queued, the same thread takes them as one batch
+(one call into C frees the previous batch and polls for the next), turns each event
+into Python objects (a handler per kind returns what to deliver) and calls the user's
+callbacks with the library lock held, outside every pjsua lock: no thread hand-off
+between pjsua and Python. A call snapshot reads its fields from the event's C copy on
+first use; the copy lives as long as the snapshot does. A callback may call
 back into the library (answer in ``on_incoming_call``, hang up in ``on_state``, even
 ``destroy()``) without deadlock, and another thread may hold the lock (``auto_lock()``)
 while it calls pjsua. Inside a callback, ``call.info()`` / ``account.info()`` return
@@ -388,6 +391,8 @@ class Lib(_MediaMixin):
                     except Exception:  # noqa: BLE001  (a bad event must not stop the thread)
                         log.error("error while handling a pjsua event:\n%s",
                                   traceback.format_exc())
+                # This frame waits in C next: it must not keep the last call alive.
+                item = ev = None
                 if not events.empty():
                     n += self._run_posted()
                 if self._quit or self._state == _DESTROYED:
