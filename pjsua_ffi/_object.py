@@ -22,11 +22,12 @@ class _Handle:
     _lib: "Lib"
     _obj_name: str
 
-    def _c(self, op: str, fn: Callable[..., int], *args: Any) -> None:
+    def _c(self, op: str, fn: Callable[..., int], *args: Any, check: bool = True) -> None:
         lib = self._lib
         lib._enter(op, self)
         try:
-            self._check(op)
+            if check:
+                self._check(op)
             status = fn(*args)
         finally:
             lib._leave()

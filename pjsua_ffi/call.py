@@ -14,7 +14,6 @@ from ._binding import (
     int_to_ptr,
     msg_data,
     new_str,
-    ptr_to_int,
     to_bytes,
 )
 from ._object import _Handle
@@ -223,26 +222,22 @@ class Call(_Handle):
     # -- state
 
     def _check(self, op: str) -> None:
-        # pjsua reuses call ids: the token in the call's user data tells ours apart.
-        token = ptr_to_int(C.pjsua_call_get_user_data(self._id))
-        if not self._alive or token != self._token:
+        # pjsua reuses call ids: the token in the call's user data tells ours apart
+        # (the same rule as the C hot paths of _c_own).
+        if not self._alive or not C.pjffi_call_is(self._id, ffi.cast("void *", self._token)):
             raise Error(op, self, C.PJ_EINVALIDOP, "the call has ended")
 
     def _c_own(self, op: str, fn: Callable[..., int], *args: Any) -> None:
-        """Like ``_c`` for a C helper that checks the token itself (``_csrc``'s hot
-        paths): ``fn(call_id, token, *args)``, one call into C."""
-        lib = self._lib
-        lib._enter(op, self)
+        """``_c`` for a C helper that checks the token itself (``_csrc``'s hot paths):
+        ``fn(call_id, token, *args)``, one call into C."""
+        if not self._alive:
+            raise Error(op, self, C.PJ_EINVALIDOP, "the call has ended")
         try:
-            if not self._alive:
-                raise Error(op, self, C.PJ_EINVALIDOP, "the call has ended")
-            status = fn(self._id, ffi.cast("void *", self._token), *args)
-        finally:
-            lib._leave()
-        if status != 0:
-            if status == _GONE:
-                raise Error(op, self, C.PJ_EINVALIDOP, "the call has ended")
-            raise Error(op, self, status)
+            self._c(op, fn, self._id, ffi.cast("void *", self._token), *args, check=False)
+        except Error as exc:
+            if exc.err_code == _GONE:
+                raise Error(op, self, C.PJ_EINVALIDOP, "the call has ended") from None
+            raise
 
     def is_valid(self) -> bool:
         """True while the call exists in pjsua (until it is disconnected)."""

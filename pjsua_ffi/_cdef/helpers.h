@@ -73,6 +73,7 @@ void pjffi_msg_data_set_body(pjffi_msg_data *m, const char *ctype, long ctype_le
                              const char *body, long body_len);
 int pjffi_verify_url(const char *url);
 #define PJFFI_CALL_GONE ...
+int pjffi_call_is(int call_id, void *token);
 int pjffi_call_make_call(int acc_id, const char *uri, long uri_len,
                          const pjsua_call_setting *opt, void *token,
                          const pjsua_msg_data *md, int *p_id);

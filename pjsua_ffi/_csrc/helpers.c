@@ -1127,7 +1127,8 @@ static void pjffi_msg_data_set_body(pjffi_msg_data *m, const char *ctype, long c
  * meanwhile: fewer calls, fewer hand-offs. */
 #define PJFFI_CALL_GONE (-1)   /* the call id no longer belongs to that token */
 
-static int call_is(int call_id, void *token)
+/* The call id still belongs to the Call whose token this is. */
+static int pjffi_call_is(int call_id, void *token)
 {
     return call_id >= 0 && call_id < (int)pjsua_call_get_max_count() &&
            pjsua_call_get_user_data(call_id) == token;
@@ -1147,7 +1148,7 @@ static int pjffi_call_answer(int call_id, void *token, const pjsua_call_setting 
                              const pjsua_msg_data *md)
 {
     pj_str_t r;
-    if (!call_is(call_id, token))
+    if (!pjffi_call_is(call_id, token))
         return PJFFI_CALL_GONE;
     pj_strset(&r, (char*)reason, reason_len);
     return pjsua_call_answer2(call_id, opt, code, reason ? &r : NULL, md);
@@ -1157,7 +1158,7 @@ static int pjffi_call_hangup(int call_id, void *token, unsigned code, const char
                              long reason_len, const pjsua_msg_data *md)
 {
     pj_str_t r;
-    if (!call_is(call_id, token))
+    if (!pjffi_call_is(call_id, token))
         return PJFFI_CALL_GONE;
     pj_strset(&r, (char*)reason, reason_len);
     return pjsua_call_hangup(call_id, code, reason ? &r : NULL, md);
