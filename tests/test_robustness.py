@@ -15,8 +15,10 @@ from support import Peer, run_scenario, start_scenario
 SEQUENCES = int(os.environ.get("PJSUA_FFI_FUZZ_SEQUENCES", "60"))
 
 MACHINE = """
-import sys, threading, random, time
+import faulthandler, os, sys, threading, random, time
 import pjsua_ffi as pj
+# A hang shows every thread's stack before the test's own time-out kills the process.
+faulthandler.dump_traceback_later(float(os.environ.get("PJSUA_FFI_FUZZ_DUMP", "540")), exit=True)
 from tests.support import *
 from hypothesis import settings, strategies as st, HealthCheck
 from hypothesis.stateful import RuleBasedStateMachine, rule, precondition, initialize
