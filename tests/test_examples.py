@@ -1,0 +1,96 @@
+"""Every program in examples/ runs here against a real peer: a second pjsua process
+(tests/ua_peer.py), a kamailio registrar, or another example. Interactive ones are
+typed at through a pseudo-terminal. Each test checks what the example printed or
+recorded, so an example that stops working fails the suite."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+
+from tests.media_support import band, dominant, read_wav, rms
+from tests.pty_support import PtyProcess
+from tests.support import LOOPBACK, ROOT, free_port, scenario_env
+from tests.ua_peer import Peer
+
+EXAMPLES = ROOT / "examples"
+NET = ["--bind", LOOPBACK]
+
+# A peer that answers every call, plays a tone (FREQ Hz, none if 0) into it and records
+# what it hears to REC; events go to EV (tests.support.CallLog records).
+TONE_PEER = """
+from tests.support import AnsweringAccount, CallLog
+from tests.media_support import tone, write_wav, only_codec
+import os, tempfile
+LIB, tps = start()
+only_codec(LIB, "PCMU/8000/1")
+FROM = None
+if {freq}:
+    wav = write_wav(os.path.join({tmp!r}, "peer-tone-{freq}.wav"), tone({freq}, 5, 16000), 16000)
+    PLAYER = LIB.create_player(wav, loop=True)
+    FROM = LIB.player_get_slot(PLAYER)
+REC = LIB.create_recorder({rec!r})
+ANSWER = AnsweringAccount(EV, codes={codes}, connect_to=LIB.recorder_get_slot(REC),
+                          connect_from=FROM)
+ACC = ua_account(LIB, tps[0], "peer", cb=ANSWER)
+result = uri_of(tps[0], "peer")
+"""
+
+
+def tone_peer(peer: Peer, tmp: Path, freq: int = 0, name: str = "peer",
+              codes: tuple = (200,)) -> str:
+    """Make ``peer`` a tone peer; returns its URI. Its recording is tmp/NAME.wav."""
+    return str(peer.run(TONE_PEER.format(freq=freq, tmp=str(tmp), rec=str(tmp / f"{name}.wav"),
+                                         codes=codes)))
+
+
+def peer_recording(peer: Peer, tmp: Path, name: str = "peer") -> tuple:
+    """Close the peer's recorder and return (samples, rate) of what it heard."""
+    peer.run("LIB.recorder_destroy(REC)")
+    return read_wav(str(tmp / f"{name}.wav"))
+
+
+def example(name: str, *args: str) -> List[str]:
+    return [sys.executable, str(EXAMPLES / name), *args]
+
+
+def run_example(name: str, *args: str, timeout: float = 60.0,
+                expect_rc: int = 0) -> str:
+    """Run an example to its end; return what it printed."""
+    proc = subprocess.run(example(name, *args), capture_output=True, text=True,
+                          timeout=timeout, env=scenario_env(), cwd=str(EXAMPLES))
+    assert proc.returncode == expect_rc, \
+        f"{name} exited {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+    return proc.stdout
+
+
+def start_example(name: str, *args: str) -> PtyProcess:
+    return PtyProcess(example(name, *args), env=scenario_env(), cwd=str(EXAMPLES))
+
+
+def peer_states(peer: Peer) -> List[str]:
+    return list(peer.run("result = [e[1] for e in EV.items if e[0] == 'state']"))
+
+
+@pytest.fixture()
+def peer() -> Iterator[Peer]:
+    with Peer("peer") as p:
+        yield p
+
+
+def test_simple_call(peer: Peer, tmp_path: Path) -> None:
+    uri = tone_peer(peer, tmp_path, freq=440)
+    out = run_example("simple_call.py", uri, "--seconds", "1", *NET)
+    lines = out.splitlines()
+    # No sound card here: the example says it falls back to the null device.
+    assert "sound: null device (no sound device found)" in lines
+    assert lines.index("call CONFIRMED (200 OK)") < lines.index("hanging up")
+    assert "media ACTIVE" in lines
+    assert re.search(r"^call DISCONNECTED \(\d+ ", out, re.M)
+    peer.run("wait_event(lambda e: e[:2] == ('state', 'DISCONNECTED'))")
+    assert peer_states(peer)[-2:] == ["CONFIRMED", "DISCONNECTED"]
