@@ -58,6 +58,15 @@ class PtyProcess:
                 raise AssertionError(f"no {pattern!r} within {timeout} s; output since "
                                      f"the last match:\n{self.output[self._pos:][-4000:]}")
 
+    def expect_all(self, *patterns: str, timeout: float = 15.0) -> None:
+        """Wait for every pattern, in any order (lines from two threads)."""
+        start, last = self._pos, self._pos
+        for pattern in patterns:
+            self._pos = start
+            self.expect(pattern, timeout)
+            last = max(last, self._pos)
+        self._pos = last
+
     def lines(self) -> List[str]:
         return self.output.splitlines()
 

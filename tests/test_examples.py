@@ -94,3 +94,43 @@ def test_simple_call(peer: Peer, tmp_path: Path) -> None:
     assert re.search(r"^call DISCONNECTED \(\d+ ", out, re.M)
     peer.run("wait_event(lambda e: e[:2] == ('state', 'DISCONNECTED'))")
     assert peer_states(peer)[-2:] == ["CONFIRMED", "DISCONNECTED"]
+
+
+def test_call_menu_typed_at_a_terminal(peer: Peer, tmp_path: Path) -> None:
+    uri = tone_peer(peer, tmp_path)
+    with start_example("call_menu.py", *NET) as menu:
+        me = menu.expect(r"^my address: <?(sip:\S+?)>?$").group(1)
+        menu.expect(r"q\s+quit$")
+        menu.send(f"m {uri}")
+        menu.expect_all(r"^call CONFIRMED \(200 OK\)", r"^media ACTIVE")
+        menu.send("H")
+        menu.expect(r"^media LOCAL_HOLD")
+        menu.send("v")
+        menu.expect(r"^media ACTIVE")
+        menu.send("d 1234#")
+        menu.expect(r"^sent DTMF 1234#")
+        digits = peer.run("""
+            wait_event(lambda e: e == ('dtmf', '#'))
+            result = ''.join(e[1] for e in EV.items if e[0] == 'dtmf')""")
+        assert digits == "1234#"
+        # The peer saw the hold and the resume (its media states, in order).
+        media = peer.run("result = [e[1] for e in EV.items if e[0] == 'media']")
+        assert media[-2:] == ["REMOTE_HOLD", "ACTIVE"]
+        menu.send("h")
+        menu.expect(r"^call DISCONNECTED")
+        peer.run("wait_event(lambda e: e[:2] == ('state', 'DISCONNECTED'))")
+        menu.send("h")
+        menu.expect(r"^no call")
+
+        # Now the peer calls the menu, which rings until "a" is typed.
+        peer.run(f"EV.items.clear()\nCALL2 = ACC.make_call({me!r}, CallLog(EV))")
+        menu.expect(r"^incoming call from .*sip:peer@127\.0\.0\.1.*: type a to answer")
+        peer.run("wait_event(lambda e: e[:3] == ('state', 'EARLY', 180))")
+        menu.send("a")
+        menu.expect(r"^call CONFIRMED \(200 OK\)")
+        peer.run("wait_event(lambda e: e[:3] == ('state', 'CONFIRMED', 200))")
+        peer.run("CALL2.hangup()")
+        menu.expect(r"^call DISCONNECTED")
+        menu.send("q")
+        menu.expect(r"^bye")
+        assert menu.wait() == 0
