@@ -13,6 +13,7 @@ from typing import Iterator, List
 
 import pytest
 
+from tests.peers.kamailio import Kamailio
 from tests.media_support import band, dominant, read_wav, rms
 from tests.pty_support import PtyProcess
 from tests.support import LOOPBACK, ROOT, free_port, scenario_env
@@ -25,6 +26,7 @@ NET = ["--bind", LOOPBACK]
 # what it hears to REC; events go to EV (tests.support.CallLog records).
 TONE_PEER = """
 from tests.support import AnsweringAccount, CallLog
+from tests.peers.kamailio import Kamailio
 from tests.media_support import tone, write_wav, only_codec
 import os, tempfile
 LIB, tps = start()
@@ -134,3 +136,23 @@ def test_call_menu_typed_at_a_terminal(peer: Peer, tmp_path: Path) -> None:
         menu.send("q")
         menu.expect(r"^bye")
         assert menu.wait() == 0
+
+
+@pytest.fixture(scope="module")
+def kam(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kamailio]:
+    server = Kamailio(tmp_path_factory.mktemp("kamailio"),
+                      users={"alice": "alice-pw", "bob": "bob-pw"}, presence=False)
+    with server.start():
+        yield server
+
+
+@pytest.mark.kamailio
+def test_register_at_kamailio(kam: Kamailio) -> None:
+    out = run_example("register.py", "--registrar", kam.uri, "--user", "alice",
+                      "--password", "alice-pw", *NET)
+    assert f"registering <sip:alice@127.0.0.1> at {kam.uri}" in out
+    assert re.search(r"^registered: 200 OK, expires in [1-9]\d* s$", out, re.M), out
+    assert "unregistered: 200 OK" in out
+    wrong = run_example("register.py", "--registrar", kam.uri, "--user", "bob",
+                        "--password", "wrong", *NET, expect_rc=1)
+    assert re.search(r"^registration failed: 40[13] ", wrong, re.M), wrong
