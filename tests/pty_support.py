@@ -30,6 +30,10 @@ class PtyProcess:
         """Type ``line`` and Enter."""
         os.write(self._fd, (line + "\n").encode())
 
+    def eof(self) -> None:
+        """Type Ctrl-D: the end of the program's input."""
+        os.write(self._fd, b"\x04")
+
     def _read(self, timeout: float) -> bool:
         ready, _, _ = select.select([self._fd], [], [], timeout)
         if not ready:

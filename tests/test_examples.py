@@ -156,3 +156,28 @@ def test_register_at_kamailio(kam: Kamailio) -> None:
     wrong = run_example("register.py", "--registrar", kam.uri, "--user", "bob",
                         "--password", "wrong", *NET, expect_rc=1)
     assert re.search(r"^registration failed: 40[13] ", wrong, re.M), wrong
+
+
+def test_presence_and_messages_between_two_programs() -> None:
+    with start_example("presence_im.py", "--user", "bob", "--note", "at my desk", "--echo",
+                       *NET) as bob:
+        bob_uri = bob.expect(r"^my address: <?(sip:\S+?)>?, online$").group(1)
+        # alice ends after one message back.
+        alice = run_example("presence_im.py", "--user", "alice", "--buddy", bob_uri,
+                            "--send", "hello bob", "--exit-after", "1", *NET)
+        # A From header has no port: bob answers at the Contact of alice's SUBSCRIBE.
+        bob.expect(r"^<sip:alice@127\.0\.0\.1> subscribes to my status: accepted$")
+        bob.expect(r"^message from <sip:alice@127\.0\.0\.1>: hello bob$")
+        bob.expect(r"^message to <sip:alice@127\.0\.0\.1:\d+;ob>: 200 OK$")
+        bob.eof()
+        assert bob.wait() == 0
+    lines = alice.splitlines()
+    # alice saw bob online with his note, greeted him, and got his echo back.
+    online = [i for i, line in enumerate(lines)
+              if re.match(rf"^buddy {re.escape(bob_uri)}: ACTIVE, ONLINE \(at my desk\)$",
+                          line)]
+    assert online, alice
+    sent = lines.index(f"sent to {bob_uri}: hello bob")
+    assert online[0] < sent
+    assert f"message to {bob_uri}: 200 OK" in lines
+    assert re.search(rf"^message from <?{re.escape(bob_uri)}>?: echo: hello bob$", alice, re.M)
