@@ -14,7 +14,7 @@ from typing import Iterator, List
 import pytest
 
 from tests.peers.kamailio import Kamailio
-from tests.media_support import band, dominant, read_wav, rms
+from tests.media_support import band, dominant, read_wav, rms, tone, write_wav
 from tests.pty_support import PtyProcess
 from tests.support import LOOPBACK, ROOT, free_port, scenario_env
 from tests.ua_peer import Peer
@@ -28,7 +28,7 @@ TONE_PEER = """
 from tests.support import AnsweringAccount, CallLog
 from tests.peers.kamailio import Kamailio
 from tests.media_support import tone, write_wav, only_codec
-import os, tempfile
+import os, tempfile, time
 LIB, tps = start()
 only_codec(LIB, "PCMU/8000/1")
 FROM = None
@@ -181,3 +181,41 @@ def test_presence_and_messages_between_two_programs() -> None:
     assert online[0] < sent
     assert f"message to {bob_uri}: 200 OK" in lines
     assert re.search(rf"^message from <?{re.escape(bob_uri)}>?: echo: hello bob$", alice, re.M)
+
+
+def assert_tone(samples: object, rate: int, freq: float) -> None:
+    """The recording (after its first half second) is loud and dominated by ``freq``."""
+    x = samples[rate // 2:]  # type: ignore[index]
+    assert rms(x) > 500, f"too quiet: RMS {rms(x):.0f}"
+    assert abs(dominant(x, rate) - freq) < freq * 0.02, f"heard {dominant(x, rate):.1f} Hz"
+
+
+def test_play_wav_into_a_call(peer: Peer, tmp_path: Path) -> None:
+    uri = tone_peer(peer, tmp_path)
+    wav = write_wav(str(tmp_path / "440.wav"), tone(440, 2.0, 16000), 16000)
+    out = run_example("play_wav.py", uri, wav, *NET)
+    lines = out.splitlines()
+    assert lines.index("playing") < lines.index("end of file: hanging up")
+    assert re.search(r"^call DISCONNECTED", out, re.M)
+    peer.run("wait_event(lambda e: e[:2] == ('state', 'DISCONNECTED'))")
+    samples, rate = peer_recording(peer, tmp_path)
+    assert_tone(samples, rate, 440)
+
+
+def test_record_a_call(peer: Peer, tmp_path: Path) -> None:
+    tone_peer(peer, tmp_path, freq=660)
+    wav = tmp_path / "recorded.wav"
+    with start_example("record_call.py", str(wav), *NET) as rec:
+        me = rec.expect(r"^my address: <?(sip:\S+?)>?; waiting for a call$").group(1)
+        peer.run(f"CALL = ACC.make_call({me!r}, CallLog(EV, connect_from=FROM))")
+        rec.expect(r"^incoming call from <?sip:peer@127\.0\.0\.1")
+        rec.expect(r"^recording$")
+        peer.run("wait_event(lambda e: e[:3] == ('state', 'CONFIRMED', 200))\n"
+                 "time.sleep(2)\nCALL.hangup()")
+        rec.expect(r"^call DISCONNECTED")
+        length = float(rec.expect(r"^recorded (\d+\.\d) s to ").group(1))
+        assert rec.wait() == 0
+    assert length >= 1.0
+    samples, rate = read_wav(str(wav))
+    assert len(samples) == pytest.approx(length * rate, abs=rate * 0.1)
+    assert_tone(samples, rate, 660)
