@@ -219,3 +219,27 @@ def test_record_a_call(peer: Peer, tmp_path: Path) -> None:
     samples, rate = read_wav(str(wav))
     assert len(samples) == pytest.approx(length * rate, abs=rate * 0.1)
     assert_tone(samples, rate, 660)
+
+
+def test_three_party_conference_with_recording(tmp_path: Path) -> None:
+    mix = tmp_path / "mix.wav"
+    with Peer("bob") as bob, Peer("carol") as carol:
+        bob_uri = tone_peer(bob, tmp_path, freq=440, name="bob")
+        carol_uri = tone_peer(carol, tmp_path, freq=880, name="carol")
+        out = run_example("conference.py", bob_uri, carol_uri, "--record", str(mix),
+                          "--seconds", "2", *NET)
+        for peer in (bob, carol):
+            peer.run("wait_event(lambda e: e[:2] == ('state', 'DISCONNECTED'))")
+        heard_by_bob, rate_b = peer_recording(bob, tmp_path, "bob")
+        heard_by_carol, rate_c = peer_recording(carol, tmp_path, "carol")
+    assert f"{bob_uri} joined the conference" in out
+    assert f"{carol_uri} joined the conference" in out
+    assert f"recorded the conference to {mix}" in out
+    # Each hears the other through the bridge (and not themselves) ...
+    assert_tone(heard_by_bob, rate_b, 880)
+    assert_tone(heard_by_carol, rate_c, 440)
+    # ... and the recording holds both voices.
+    samples, rate = read_wav(str(mix))
+    x = samples[rate // 2:]
+    assert band(x, rate, 440) > 0.25 and band(x, rate, 880) > 0.25, \
+        (band(x, rate, 440), band(x, rate, 880))
