@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Iterator, List
 
+import numpy as np
 import pytest
 
 from tests.peers.kamailio import Kamailio
@@ -243,3 +244,36 @@ def test_three_party_conference_with_recording(tmp_path: Path) -> None:
     x = samples[rate // 2:]
     assert band(x, rate, 440) > 0.25 and band(x, rate, 880) > 0.25, \
         (band(x, rate, 440), band(x, rate, 880))
+
+
+def test_numpy_bot_hears_and_answers(peer: Peer, tmp_path: Path) -> None:
+    # The caller says one "word" (a 440 Hz tone for a second), then listens.
+    speech = np.concatenate([tone(440, 1.0, 16000), np.zeros(48000, np.int16)])
+    wav = write_wav(str(tmp_path / "word.wav"), speech, 16000)
+    tone_peer(peer, tmp_path)
+    with start_example("numpy_bot.py", "--calls", "1", *NET) as bot:
+        me = bot.expect(r"^my address: <?(sip:\S+?)>?; waiting for calls$").group(1)
+        peer.run(f"""
+            SAY = LIB.create_player({wav!r})
+            CALL = ACC.make_call({me!r}, CallLog(EV, connect_from=LIB.player_get_slot(SAY),
+                                                 connect_to=LIB.recorder_get_slot(REC)))""")
+        bot.expect(r"^incoming call from <?sip:peer@127\.0\.0\.1")
+        bot.expect(r"^listening$")
+        m = bot.expect(r"^heard (\d+) Hz for (\d+\.\d) s; replying with (\d+) Hz$")
+        heard, length, reply = float(m.group(1)), float(m.group(2)), float(m.group(3))
+        assert heard == pytest.approx(440, rel=0.02) and reply == pytest.approx(660, rel=0.02)
+        assert 0.8 <= length <= 1.2
+        # Let the answer play out, then the caller hangs up.
+        peer.run("time.sleep(1.5)\nCALL.hangup()\n"
+                 "wait_event(lambda e: e[:2] == ('state', 'DISCONNECTED'))")
+        bot.expect(r"^call DISCONNECTED")
+        m = bot.expect(r"^audio in: (\d+) frames, (\d+) dropped; audio out: (\d+) frames, "
+                       r"(\d+) silent; (\d+) callbacks, longest gap (\d+) ms$")
+        frames_in, _dropped, frames_out, silent, callbacks, _gap = map(int, m.groups())
+        assert bot.wait() == 0
+    # The bridge sends the sink a frame every 20 ms of the call: at least the word, the
+    # silence that ended it and the reply. The source played the whole reply.
+    assert frames_in >= 50 + 15 + 30 and callbacks > 0
+    assert frames_out >= 30 and silent > 0
+    samples, rate = peer_recording(peer, tmp_path)
+    assert_tone(samples, rate, 660)
