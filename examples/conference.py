@@ -18,8 +18,9 @@ import threading
 import time
 from typing import Dict, List
 
-import pjsua_ffi as pj
 from common import add_network_args, local_account, say, start_lib
+
+import pjsua_ffi as pj
 
 
 class Conference:

@@ -23,9 +23,9 @@ import time
 from typing import List, Optional
 
 import numpy as np
+from common import add_network_args, local_account, say, start_lib
 
 import pjsua_ffi as pj
-from common import add_network_args, local_account, say, start_lib
 
 SPEECH_RMS = 500.0       # a frame louder than this is "speech"
 END_OF_SPEECH_S = 0.3    # this much silence ends an utterance

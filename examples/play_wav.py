@@ -11,8 +11,9 @@ import argparse
 import sys
 import threading
 
-import pjsua_ffi as pj
 from common import add_network_args, local_account, say, start_lib
+
+import pjsua_ffi as pj
 
 
 class Playback(pj.CallCallback):
@@ -50,7 +51,7 @@ def main() -> int:
         account = local_account(lib, transport, args, user="player")
         finished = threading.Event()
         # The bridge reads a player only while it is connected, so the file starts when
-        # the call's media does. on_eof runs on the library's callback thread when the end is reached.
+        # the call's media does. on_eof runs on the library's callback thread.
         player = lib.create_player(args.wav, loop=True, on_eof=lambda _pid: finished.set())
         cb = Playback(lib, lib.player_get_slot(player))
         call = account.make_call(args.uri, cb)

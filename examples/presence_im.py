@@ -16,8 +16,9 @@ import sys
 import threading
 from typing import Dict, List
 
-import pjsua_ffi as pj
 from common import add_network_args, local_account, say, start_lib
+
+import pjsua_ffi as pj
 
 
 class Chat(pj.AccountCallback):

@@ -14,8 +14,9 @@ import threading
 import wave
 from typing import Optional
 
-import pjsua_ffi as pj
 from common import add_network_args, local_account, say, start_lib
+
+import pjsua_ffi as pj
 
 
 class Recorder(pj.AccountCallback):

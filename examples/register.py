@@ -12,8 +12,9 @@ import sys
 import threading
 from typing import List, Tuple
 
-import pjsua_ffi as pj
 from common import add_network_args, say, start_lib
+
+import pjsua_ffi as pj
 
 
 class RegistrationWatch(pj.AccountCallback):

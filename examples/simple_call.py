@@ -14,8 +14,9 @@ import sys
 import threading
 import time
 
-import pjsua_ffi as pj
 from common import add_network_args, local_account, say, start_lib
+
+import pjsua_ffi as pj
 
 
 class ShowCall(pj.CallCallback):

@@ -57,7 +57,7 @@ def dominant_frequency(samples: Sequence[int], rate: int) -> float:
     if 0 < k < spectrum.size - 1:
         a, b, c = spectrum[k - 1], spectrum[k], spectrum[k + 1]
         denom = a - 2 * b + c
-        k = k + (0.5 * (a - c) / denom if denom else 0.0)
+        return float((k + (0.5 * (a - c) / denom if denom else 0.0)) * rate / x.size)
     return float(k * rate / x.size)
 
 

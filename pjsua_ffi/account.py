@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, cast
 
 from ._binding import C, HeaderList, Text, ffi, from_str, int_to_ptr, msg_data, new_str
 from ._object import _Handle
@@ -65,7 +65,8 @@ class AccountCallback:
     since its answer is needed at once)."""
 
     def __init__(self, account: Optional["Account"] = None) -> None:
-        self.account = account
+        # Typed as always set: it is whenever one of the methods below runs.
+        self.account: "Account" = cast("Account", account)
 
     def _set_account(self, account: "Account") -> None:
         self.account = account

@@ -18,7 +18,7 @@ import re
 import traceback
 import weakref
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, cast
 
 from ._binding import C, HeaderList, Text, ffi, from_str, msg_data, new_str, ptr_to_int
 from ._object import _Handle
@@ -97,7 +97,8 @@ class BuddyCallback:
     with the library lock held."""
 
     def __init__(self, buddy: Optional["Buddy"] = None) -> None:
-        self.buddy = buddy
+        # Typed as always set: it is whenever one of the methods below runs.
+        self.buddy: "Buddy" = cast("Buddy", buddy)
 
     def _set_buddy(self, buddy: "Buddy") -> None:
         self.buddy = buddy
@@ -384,7 +385,7 @@ def buddy_of(acc_id: int, uri: str) -> Optional[Buddy]:
 def _ev_buddy_state(lib: Lib, ev: Any) -> Delivery:
     buddy = buddy_by_token(ptr_to_int(ev.user_data))
     if buddy is None or ev.buddy_info == ffi.NULL:
-        return
+        return None
     return (_deliver_buddy_state, buddy, BuddyInfo(ev.buddy_info))
 
 
@@ -447,10 +448,10 @@ def _ev_srv_subscribe_state(lib: Lib, ev: Any) -> Delivery:
     token = ptr_to_int(ev.user_data)
     watcher = _watchers.get(token)
     if watcher is None:
-        return
+        return None
     state = _enum(SubscriptionState, ev.code, SubscriptionState.UNKNOWN)
     if state == watcher.state:
-        return  # pjsip reports every NOTIFY sent, not only changes
+        return None  # pjsip reports every NOTIFY sent, not only changes
     watcher.state = state
     watcher.state_text = from_str(ev.s[1]) or state.name
     if state == SubscriptionState.TERMINATED:
@@ -459,6 +460,7 @@ def _ev_srv_subscribe_state(lib: Lib, ev: Any) -> Delivery:
     acc = watcher.account
     if acc is not None:
         return (_deliver_watcher_state, acc, None, watcher, state)
+    return None
 
 
 def _deliver_watcher_state(acc: "Account", snapshot: None, watcher: Watcher,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, cast
 
 from ._binding import (
     C,
@@ -151,7 +151,8 @@ class CallCallback:
     """
 
     def __init__(self, call: Optional["Call"] = None) -> None:
-        self.call = call
+        # Typed as always set: it is whenever one of the methods below runs.
+        self.call: "Call" = cast("Call", call)
 
     def _set_call(self, call: "Call") -> None:
         self.call = call

@@ -187,7 +187,7 @@ def _ev_pager_status(lib: Lib, ev: Any) -> Delivery:
         if isinstance(sender, Call):  # the call that sent it, whatever its id is now
             return (_dispatch_call, sender, None, "on_pager_status", body, im_id, code,
                     reason)
-        return
+        return None
     ref = sender._acc if isinstance(sender, Buddy) else _account_ref(lib, ev.acc_id)
     return (_deliver_pager_status, lib, None, ref, sender, from_str(ev.s[0]), body,
             im_id, code, reason)

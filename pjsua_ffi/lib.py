@@ -749,7 +749,7 @@ def _dispatch_call(call: Call, snapshot: Any, method: str, *args: Any) -> Any:
 def _ev_call_state(lib: Lib, ev: Any) -> Delivery:
     call = _call_for(lib, ev)
     if call is None or ev.call_info == ffi.NULL:
-        return
+        return None
     info = CallInfo(lib, ev.call_info, _keep(ev))
     call._last_info = info
     if call._id < 0:  # events raised inside make_call(), before it returned the id
@@ -766,7 +766,7 @@ def _ev_call_state(lib: Lib, ev: Any) -> Delivery:
 def _ev_media_state(lib: Lib, ev: Any) -> Delivery:
     call = _call_for(lib, ev)
     if call is None or ev.call_info == ffi.NULL:
-        return
+        return None
     info = CallInfo(lib, ev.call_info, _keep(ev))
     call._last_info = info
     return (_dispatch_call, call, info, "on_media_state")
@@ -796,6 +796,7 @@ def _ev_dtmf(lib: Lib, ev: Any) -> Delivery:
     call = _call_for(lib, ev)
     if call is not None:
         return (_dispatch_call, call, None, "on_dtmf_digit", chr(ev.code))
+    return None
 
 
 def _ev_transfer_request(lib: Lib, ev: Any) -> None:
@@ -812,6 +813,7 @@ def _ev_transfer_status(lib: Lib, ev: Any) -> Delivery:
     if call is not None:
         return (_dispatch_call, call, None, "on_transfer_status", int(ev.code),
                 from_str(ev.s[0]), int(ev.flag), 1)
+    return None
 
 
 def _ev_replace_request(lib: Lib, ev: Any) -> None:
@@ -830,7 +832,7 @@ def _ev_replace_request(lib: Lib, ev: Any) -> None:
 def _ev_call_replaced(lib: Lib, ev: Any) -> Delivery:
     old = _call_for(lib, ev)
     if old is None:
-        return
+        return None
     token = ptr_to_int(ev.obj)  # C gave the replacing call its token
     new = lib._calls.get(token) if token else None
     if new is None:
@@ -844,6 +846,7 @@ def _ev_call_request(lib: Lib, ev: Any) -> Delivery:
     if call is not None:
         rdata = RxData(from_str(ev.s[5]))
         return (_dispatch_call, call, None, "on_request", from_str(ev.s[0]), rdata)
+    return None
 
 
 def _ev_reg_state(lib: Lib, ev: Any) -> Delivery:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, cast
 
 from ._binding import C, ffi, from_str, new_str, to_bytes
 from .errors import Error
@@ -24,6 +24,7 @@ from .errors import Error
 if TYPE_CHECKING:
     from .audio_ports import AudioSink, AudioSource, _Pump
     from .call import Call
+    from .lib import Lib
 
 __all__ = ["SoundDeviceInfo", "CodecInfo", "CodecParameter", "ConfPortInfo", "StreamStats"]
 
@@ -589,7 +590,7 @@ class _MediaMixin:
         is given. See :mod:`pjsua_ffi.audio_ports`."""
         from .audio_ports import AudioSource
 
-        return AudioSource(self, source, loop=loop, on_eof=on_eof, name=name,
+        return AudioSource(cast("Lib", self), source, loop=loop, on_eof=on_eof, name=name,
                            buffer_ms=buffer_ms)
 
     def create_audio_sink(self, callback: Optional[Callable[[Any], Any]] = None,
@@ -600,7 +601,7 @@ class _MediaMixin:
         :mod:`pjsua_ffi.audio_ports`."""
         from .audio_ports import AudioSink
 
-        return AudioSink(self, callback, copy=copy, name=name, buffer_ms=buffer_ms,
+        return AudioSink(cast("Lib", self), callback, copy=copy, name=name, buffer_ms=buffer_ms,
                          callback_ms=callback_ms)
 
     def _bridge_format(self) -> Tuple[int, int, int]:
@@ -617,7 +618,7 @@ class _MediaMixin:
             if st.pump is None:
                 from .audio_ports import _Pump
 
-                st.pump = _Pump(self)
+                st.pump = _Pump(cast("Lib", self))
             return st.pump
 
     def _media_shutdown(self) -> None:

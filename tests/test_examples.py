@@ -14,10 +14,10 @@ from typing import Iterator, List
 import numpy as np
 import pytest
 
-from tests.peers.kamailio import Kamailio
 from tests.media_support import band, dominant, read_wav, rms, tone, write_wav
+from tests.peers.kamailio import Kamailio
 from tests.pty_support import PtyProcess
-from tests.support import LOOPBACK, ROOT, free_port, scenario_env
+from tests.support import LOOPBACK, ROOT, scenario_env
 from tests.ua_peer import Peer
 
 EXAMPLES = ROOT / "examples"
