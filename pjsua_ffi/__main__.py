@@ -1,6 +1,7 @@
-"""``python -m pjsua_ffi demo``: a real SIP call with audio between two accounts on
-loopback. The caller plays a 440 Hz tone, the callee records what it hears, and the
-demo reports the dominant frequency of that recording."""
+"""``python -m pjsua_ffi``: ``--version``, ``phone`` (the soft-phone in phone.py) and
+``demo``: a real SIP call with audio between two accounts on loopback. The caller plays
+a 440 Hz tone, the callee records what it hears, and the demo reports the dominant
+frequency of that recording."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import threading
 import time
 
 import pjsua_ffi as pj
+from pjsua_ffi import phone
 from pjsua_ffi._audio import dominant_frequency, read_wav, rms, write_tone
 
 TONE_HZ = 440.0
@@ -125,13 +127,30 @@ def demo(seconds: float) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pjsua_ffi")
-    sub = parser.add_subparsers(dest="cmd", required=True)
+    parser = argparse.ArgumentParser(prog="python -m pjsua_ffi",
+                                     description="pjsua-ffi's demo and soft-phone")
+    parser.add_argument("--version", action="store_true",
+                        help="print the package and pjproject versions and the build's "
+                             "optional parts (TLS, SRTP, Opus, sound devices)")
+    sub = parser.add_subparsers(dest="cmd")
     d = sub.add_parser("demo", help="a loopback call with audio between two accounts")
     d.add_argument("--seconds", type=float, default=2.0)
+    p = sub.add_parser("phone", help="an interactive soft-phone",
+                       description="An interactive soft-phone: type commands, see events.",
+                       epilog=phone.EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    phone.add_arguments(p)
     args = parser.parse_args(argv)
+    if args.version:
+        from .buildinfo import version_lines
+
+        print("\n".join(version_lines()))
+        return 0
     if args.cmd == "demo":
         return demo(args.seconds)
+    if args.cmd == "phone":
+        return phone.main(args)
+    parser.print_help()
     return 2
 
 
