@@ -112,18 +112,16 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def fetch_debian_tarball() -> Path:
-    """Download asterisk's pjproject component tarball from Debian sid into the cache."""
+def _apt_source(package: str, release: str, pattern: str) -> Path:
+    """Download a Debian source package with a private apt configuration; move the file
+    matching ``pattern`` into the cache and return it (the others are dropped)."""
     dest = CACHE / "src"
-    found = sorted(dest.glob("asterisk_*.orig-Xpjproject.tar.*"))
-    if found:
-        return found[-1]
     if shutil.which("apt-get") is None:
-        raise BuildError("apt-get not found: set PJPROJECT_SRC to a pjproject tree or tarball")
-    apt = dest / "apt"
+        raise BuildError(f"apt-get not found: cannot fetch Debian's {package} source")
+    apt = dest / f"apt-{release}" if release != "sid" else dest / "apt"
     (apt / "lists" / "partial").mkdir(parents=True, exist_ok=True)
     sources = apt / "sources.list"
-    sources.write_text(f"deb-src {DEBIAN_MIRROR} sid main\n")
+    sources.write_text(f"deb-src {DEBIAN_MIRROR} {release} main\n")
     opts = [
         "-o", f"Dir::Etc::sourcelist={sources}",
         "-o", "Dir::Etc::sourceparts=/nonexistent",
@@ -132,17 +130,72 @@ def fetch_debian_tarball() -> Path:
     ]
     logfile = dest / "fetch.log"
     run(["apt-get", *opts, "update"], quiet_log=logfile)
-    # A scratch folder: the source package brings several other tarballs we drop.
     with tempfile.TemporaryDirectory(dir=dest) as tmp:
-        run(["apt-get", *opts, "source", "--download-only", "asterisk"], cwd=Path(tmp),
+        run(["apt-get", *opts, "source", "--download-only", package], cwd=Path(tmp),
             quiet_log=logfile)
-        got = sorted(Path(tmp).glob("asterisk_*.orig-Xpjproject.tar.*"))
+        got = sorted(Path(tmp).glob(pattern))
         if not got:
-            raise BuildError("Debian's asterisk source package has no orig-Xpjproject tarball; "
-                             "set PJPROJECT_SRC to a pjproject tree or tarball")
+            raise BuildError(f"Debian's {package} source package has no {pattern}")
         final = dest / got[-1].name
         shutil.move(str(got[-1]), final)
     return final
+
+
+def fetch_debian_tarball() -> Path:
+    """Download asterisk's pjproject component tarball from Debian sid into the cache."""
+    found = sorted((CACHE / "src").glob("asterisk_*.orig-Xpjproject.tar.*"))
+    if found:
+        return found[-1]
+    if shutil.which("apt-get") is None:
+        raise BuildError("apt-get not found: set PJPROJECT_SRC to a pjproject tree or tarball")
+    try:
+        return _apt_source("asterisk", "sid", "asterisk_*.orig-Xpjproject.tar.*")
+    except BuildError:
+        raise BuildError("Debian's asterisk source package has no orig-Xpjproject tarball; "
+                         "set PJPROJECT_SRC to a pjproject tree or tarball") from None
+
+
+def build_static_srtp() -> Path:
+    """A folder holding libsrtp2.a built with OpenSSL's crypto (for wheels); returns it.
+
+    Debian's libsrtp2 does its crypto through NSS, and NSS loads its crypto module
+    (softokn) from the system's library folders at run time, which a wheel cannot bring
+    along: on a system without NSS, SRTP (and so pjsua_init) fails. The same libsrtp2
+    release as the installed headers (so pjmedia's objects, compiled against them, fit),
+    built with OpenSSL, needs nothing beyond the libcrypto the extension links anyway.
+    """
+    version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libsrtp2-dev"],
+                             capture_output=True, text=True).stdout.strip()
+    if not version:
+        raise BuildError("libsrtp2-dev is not installed: apt-get install -y libsrtp2-dev")
+    upstream = version.split(":")[-1].split("-")[0]
+    out = CACHE / f"srtp-static-{upstream}"
+    if (out / "libsrtp2.a").exists():
+        return out
+    release = "stable"
+    osrel = Path("/etc/os-release")
+    if osrel.exists():
+        m = re.search(r"^VERSION_CODENAME=(\w+)", osrel.read_text(), re.M)
+        release = m.group(1) if m else release
+    found = sorted((CACHE / "src").glob(f"libsrtp2_{upstream}.orig.tar.*"))
+    tarball = found[-1] if found else _apt_source(f"libsrtp2={version}", release,
+                                                 f"libsrtp2_{upstream}.orig.tar.*")
+    log(f"building libsrtp2 {upstream} with OpenSSL (static, for the wheel)")
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(tarball) as tf:
+            if hasattr(tarfile, "data_filter"):
+                tf.extractall(tmp, filter="tar")
+            else:
+                tf.extractall(tmp)
+        tree = next(p for p in Path(tmp).iterdir() if p.is_dir())
+        logfile = CACHE / "src" / "srtp-build.log"
+        env = dict(os.environ, CFLAGS=CFLAGS)
+        run(["./configure", "--enable-openssl"], cwd=tree, env=env, quiet_log=logfile)
+        run(["make", f"-j{os.cpu_count() or 2}", "libsrtp2.a"], cwd=tree, env=env,
+            quiet_log=logfile)
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(tree / "libsrtp2.a", out / "libsrtp2.a")
+    return out
 
 
 def locate_source() -> tuple[Path, str]:
@@ -386,6 +439,9 @@ def make_ffibuilder():
     include_dirs = [f[2:] for f in cflags if f.startswith("-I")]
     defines = [f for f in cflags if f.startswith("-D")]
     ldflags = mv["PJ_LDFLAGS"].split() + mv["PJ_LDLIBS"].split()
+    if os.environ.get("PJSUA_FFI_STATIC_SRTP") == "1":
+        # Found before the system's folders, the static library replaces libsrtp2.so.
+        ldflags.insert(0, f"-L{build_static_srtp()}")
 
     ffi = FFI()
     ffi.cdef(cdef_text())

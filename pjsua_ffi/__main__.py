@@ -68,7 +68,7 @@ class Callee(pj.AccountCallback):
         call.answer(200)
 
 
-def demo(seconds: float) -> int:
+def demo(seconds: float, srtp: bool = False) -> int:
     workdir = tempfile.mkdtemp(prefix="pjsua-ffi-demo-")
     tone, recording = os.path.join(workdir, "tone.wav"), os.path.join(workdir, "heard.wav")
     write_tone(tone, TONE_HZ, seconds + 2)
@@ -95,9 +95,13 @@ def demo(seconds: float) -> int:
     cfg_a.id, cfg_a.transport_id, cfg_a.rtp_transport_cfg = "sip:alice@127.0.0.1", tp_a._id, rtp
     cfg_b = pj.AccountConfig()
     cfg_b.id, cfg_b.transport_id, cfg_b.rtp_transport_cfg = "sip:bob@127.0.0.1", tp_b._id, rtp
+    if srtp:
+        # SRTP required on both sides (2: mandatory); keys go in plain SDP (no TLS here).
+        for cfg in (cfg_a, cfg_b):
+            cfg.use_srtp, cfg.srtp_secure_signaling = 2, 0
     alice = lib.create_account(cfg_a)
     lib.create_account(cfg_b, set_default=False, cb=callee_cb)
-    step("lib", "accounts alice and bob ready")
+    step("lib", "accounts alice and bob ready" + (" (SRTP required)" if srtp else ""))
 
     caller = Party("caller", lib, slot_from=lib.player_get_slot(player))
     uri = f"sip:bob@127.0.0.1:{tp_b.info().port}"
@@ -135,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd")
     d = sub.add_parser("demo", help="a loopback call with audio between two accounts")
     d.add_argument("--seconds", type=float, default=2.0)
+    d.add_argument("--srtp", action="store_true", help="require SRTP (encrypted media)")
     p = sub.add_parser("phone", help="an interactive soft-phone",
                        description="An interactive soft-phone: type commands, see events.",
                        epilog=phone.EPILOG,
@@ -147,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(version_lines()))
         return 0
     if args.cmd == "demo":
-        return demo(args.seconds)
+        return demo(args.seconds, args.srtp)
     if args.cmd == "phone":
         return phone.main(args)
     parser.print_help()
