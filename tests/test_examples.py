@@ -277,3 +277,20 @@ def test_numpy_bot_hears_and_answers(peer: Peer, tmp_path: Path) -> None:
     assert frames_out >= 30 and silent > 0
     samples, rate = peer_recording(peer, tmp_path)
     assert_tone(samples, rate, 660)
+
+
+def test_the_readme_first_program(peer: Peer, tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## A first program", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    program = tmp_path / "first.py"
+    program.write_text(code)
+    uri = tone_peer(peer, tmp_path)
+    proc = subprocess.run([sys.executable, str(program), uri], capture_output=True,
+                          text=True, timeout=60, env=scenario_env())
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "call CONFIRMED 200 OK" in lines
+    assert lines[-1].startswith("call DISCONNECTED ")
+    assert len(code.strip().splitlines()) <= 30
+    peer.run("wait_event(lambda e: e[:2] == ('state', 'DISCONNECTED'))")
