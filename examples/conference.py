@@ -48,6 +48,8 @@ class Conference:
 
 
 class Member(pj.CallCallback):
+    """One callee: joins the conference when its media flows."""
+
     def __init__(self, who: str, conference: Conference) -> None:
         super().__init__()
         self.who = who

@@ -112,6 +112,8 @@ class Bot(pj.CallCallback):
 
 
 class Answering(pj.AccountCallback):
+    """Answers every call with a new Bot."""
+
     def __init__(self, lib: pj.Lib) -> None:
         super().__init__()
         self.lib = lib

@@ -40,6 +40,8 @@ class Recorder(pj.AccountCallback):
 
 
 class RecordedCall(pj.CallCallback):
+    """Records the call once its media flows; tells the owner when it ends."""
+
     def __init__(self, owner: Recorder) -> None:
         super().__init__()
         self.owner = owner

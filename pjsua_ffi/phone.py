@@ -114,6 +114,8 @@ class Phone(AccountCallback):
 
 
 class CallEvents(CallCallback):
+    """Prints one call's events and wires its audio."""
+
     def __init__(self, phone: Phone) -> None:
         super().__init__()
         self.phone = phone
@@ -142,6 +144,8 @@ class CallEvents(CallCallback):
 
 
 class BuddyEvents(BuddyCallback):
+    """Prints a watched buddy's status and its messages."""
+
     def on_state(self) -> None:
         say(f"buddy {describe_buddy(self.buddy)}")
 
@@ -153,6 +157,7 @@ class BuddyEvents(BuddyCallback):
 
 
 def describe_buddy(buddy: Buddy) -> str:
+    """``URI: online (note)`` for a buddy."""
     i = buddy.info()
     status = BuddyStatus(i.online_status).name.lower()
     text = f" ({i.online_text})" if i.online_text else ""
@@ -217,6 +222,7 @@ def run_command(line: str, phone: Phone, account: Account) -> bool:
 
 
 def show_status(phone: Phone, account: Account) -> None:
+    """The ``status`` command: registration, the call, the buddies."""
     i = account.info()
     if i.reg_status:
         say(f"account {i.uri}: registration {i.reg_status} {i.reg_reason}, "
@@ -237,6 +243,7 @@ def show_status(phone: Phone, account: Account) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The phone's command-line options (``python -m pjsua_ffi phone --help``)."""
     parser.add_argument("--registrar", help="register there, e.g. sip:sip.example.org "
                         "(without it the account is local: sip:USER@BIND:PORT)")
     parser.add_argument("--user", default="phone", help="user name (default: phone)")
@@ -257,6 +264,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run the phone until ``quit`` or the end of input; the exit code."""
     password = args.password
     if args.registrar and password is None:
         password = getpass.getpass(f"password for {args.user}: ")
