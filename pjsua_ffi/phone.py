@@ -294,14 +294,16 @@ def main(args: argparse.Namespace) -> int:
         phone = Phone(lib, play_slot, record_slot)
 
         t = transport.info()
+        suffix = f";transport={args.transport}" if args.transport != "udp" else ""
         if args.registrar:
-            cfg = AccountConfig(args.domain or SIPUri(args.registrar).host, args.user,
-                                password or "", registrar=args.registrar)
+            registrar = args.registrar
+            if suffix and "transport=" not in registrar.lower():
+                registrar += suffix  # reach the registrar over the chosen transport
+            cfg = AccountConfig(args.domain or SIPUri(registrar).host, args.user,
+                                password or "", registrar=registrar)
         else:
             cfg = AccountConfig()
-            cfg.id = f"sip:{args.user}@{t.host}:{t.port}"
-        if args.transport != "udp":
-            cfg.id += f";transport={args.transport}"
+            cfg.id = f"sip:{args.user}@{t.host}:{t.port}{suffix}"
         cfg.transport_id = transport._id
         if args.bind:
             cfg.rtp_transport_cfg = TransportConfig(0, args.bind, args.bind)

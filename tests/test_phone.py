@@ -123,7 +123,10 @@ def test_phone_call_with_audio_to_a_second_process(peer: Peer, tmp_path: Path) -
 
 
 @pytest.mark.kamailio
-def test_phone_registers_at_kamailio_and_calls_through_it(kam: Kamailio) -> None:  # noqa: F811
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_phone_registers_at_kamailio_and_calls_through_it(kam: Kamailio,  # noqa: F811
+                                                          transport: str) -> None:
+    me = r"<?sip:alice@127\.0\.0\.1>?"
     with Peer("bob") as bob:
         bob.run(f"""
             from tests.support import AnsweringAccount, CallLog
@@ -133,15 +136,15 @@ def test_phone_registers_at_kamailio_and_calls_through_it(kam: Kamailio) -> None
             cfg.rtp_transport_cfg = pj.TransportConfig(0, "127.0.0.1", "127.0.0.1")
             ACC = LIB.create_account(cfg, cb=AnsweringAccount(EV, codes=(200,)))
             wait_event(lambda e: e[:2] == ('reg', 200))""")
-        with phone("--registrar", kam.uri, "--user", "alice", "--bind", LOOPBACK) as ph:
+        with phone("--registrar", kam.uri, "--user", "alice", "--bind", LOOPBACK,
+                   "--transport", transport) as ph:
             ph.expect(r"^password for alice: ")
             ph.send("alice-pw")   # typed at the prompt, not echoed
             ph.expect_all(r"^registration: 200 OK \(expires in [1-9]\d* s\)$",
-                          r"^phone ready: <?sip:alice@127\.0\.0\.1>? on 127\.0\.0\.1:\d+ \(udp\)")
+                          rf"^phone ready: {me} on 127\.0\.0\.1:\d+ \({transport}\)")
             assert "alice-pw" not in ph.output
             ph.send("status")
-            ph.expect(r"^account <?sip:alice@127\.0\.0\.1>?: registration 200 OK, "
-                      r"expires in [1-9]\d* s$")
+            ph.expect(rf"^account {me}: registration 200 OK, expires in [1-9]\d* s$")
             ph.send("call sip:bob@127.0.0.1")
             ph.expect(r"^call <?sip:bob@127\.0\.0\.1>?: CONFIRMED \(200 OK\)$")
             ph.send("msg sip:bob@127.0.0.1 hi bob")
