@@ -184,11 +184,12 @@ def test_presence_and_messages_between_two_programs() -> None:
     assert re.search(rf"^message from <?{re.escape(bob_uri)}>?: echo: hello bob$", alice, re.M)
 
 
-def assert_tone(samples: object, rate: int, freq: float) -> None:
+def assert_tone(samples: object, rate: int, freq: float, context: object = "") -> None:
     """The recording (after its first half second) is loud and dominated by ``freq``."""
     x = samples[rate // 2:]  # type: ignore[index]
-    assert rms(x) > 500, f"too quiet: RMS {rms(x):.0f}"
-    assert abs(dominant(x, rate) - freq) < freq * 0.02, f"heard {dominant(x, rate):.1f} Hz"
+    assert rms(x) > 500, f"too quiet: RMS {rms(x):.0f}\n{context}"
+    assert abs(dominant(x, rate) - freq) < freq * 0.02, \
+        f"heard {dominant(x, rate):.1f} Hz\n{context}"
 
 
 def test_play_wav_into_a_call(peer: Peer, tmp_path: Path) -> None:
@@ -233,12 +234,18 @@ def test_three_party_conference_with_recording(tmp_path: Path) -> None:
             peer.run("wait_event(lambda e: e[:2] == ('state', 'DISCONNECTED'))")
         heard_by_bob, rate_b = peer_recording(bob, tmp_path, "bob")
         heard_by_carol, rate_c = peer_recording(carol, tmp_path, "carol")
+        seen = {name: p.run("result = EV.items") for name, p in (("bob", bob),
+                                                                  ("carol", carol))}
+        for p in (bob, carol):  # what the peers logged, for a failure's message
+            p._err.seek(0)
+            seen[p.name + " log"] = p._err.read()[-3000:]
     assert f"{bob_uri} joined the conference" in out
     assert f"{carol_uri} joined the conference" in out
     assert f"recorded the conference to {mix}" in out
     # Each hears the other through the bridge (and not themselves) ...
-    assert_tone(heard_by_bob, rate_b, 880)
-    assert_tone(heard_by_carol, rate_c, 440)
+    context = f"{out}\npeers saw: {seen}"
+    assert_tone(heard_by_bob, rate_b, 880, context)
+    assert_tone(heard_by_carol, rate_c, 440, context)
     # ... and the recording holds both voices.
     samples, rate = read_wav(str(mix))
     x = samples[rate // 2:]
