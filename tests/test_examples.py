@@ -301,3 +301,13 @@ def test_the_readme_first_program(peer: Peer, tmp_path: Path) -> None:
     assert lines[-1].startswith("call DISCONNECTED ")
     assert len(code.strip().splitlines()) <= 30
     peer.run("wait_event(lambda e: e[:2] == ('state', 'DISCONNECTED'))")
+
+
+@pytest.mark.parametrize("name", ["simple_call.py", "call_menu.py", "register.py",
+                                  "presence_im.py", "play_wav.py", "record_call.py",
+                                  "conference.py", "numpy_bot.py"])
+def test_every_example_explains_itself(name: str) -> None:
+    out = run_example(name, "--help")
+    first_line = (EXAMPLES / name).read_text().split('"""')[1].split("\n")[0]
+    assert first_line.rstrip(".") in " ".join(out.split())
+    assert "--bind" in out and "--port" in out
