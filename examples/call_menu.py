@@ -69,9 +69,9 @@ class CallEvents(pj.CallCallback):
 
     def on_state(self) -> None:
         info = self.call.info()
-        say(f"call {info.state.name} ({info.last_code} {info.last_reason})")
         if info.state == pj.CallState.DISCONNECTED:
-            self.phone.ended(self.call)
+            self.phone.ended(self.call)  # first: the next command may come at once
+        say(f"call {info.state.name} ({info.last_code} {info.last_reason})")
 
     def on_media_state(self) -> None:
         info = self.call.info()

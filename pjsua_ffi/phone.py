@@ -122,13 +122,14 @@ class CallEvents(CallCallback):
 
     def on_state(self) -> None:
         i = self.call.info()
-        code = f" ({i.last_code} {i.last_reason})" if i.last_code else ""
-        say(f"call {i.remote_uri}: {i.state.name}{code}")
         if i.state == CallState.CONFIRMED:
             self.phone.started[self.call._id] = time.monotonic()
         elif i.state == CallState.DISCONNECTED:
+            # Before the line is printed: whoever reads it may make the next call.
             self.phone.started.pop(self.call._id, None)
             self.phone.ended(self.call)
+        code = f" ({i.last_code} {i.last_reason})" if i.last_code else ""
+        say(f"call {i.remote_uri}: {i.state.name}{code}")
 
     def on_media_state(self) -> None:
         i = self.call.info()
