@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional, Sequence, Tuple, Union
 
-from ._pjsua import ffi
+try:
+    from ._pjsua import ffi
+except ImportError as exc:
+    if "libasound" not in str(exc):
+        raise
+    # The wheel takes ALSA from the system (see the README): say which package that is.
+    raise ImportError(f"{exc}: pjsua_ffi needs the system's ALSA library "
+                      "(Debian/Ubuntu: apt-get install libasound2; Fedora: alsa-lib)") from exc
 from ._pjsua import lib as C  # noqa: N812  (C is the conventional name here)
 from .errors import Error
 

@@ -29,6 +29,8 @@ def test_wheel_installs_and_calls_in_a_root_without_a_compiler() -> None:
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-6000:]
     assert "no compiler, no -dev package" in out
+    # Before libasound2 was installed, the import failed and named the package.
+    assert re.search(r"ImportError: libasound\.so\.2: .*apt-get install libasound2", out)
     assert re.search(r"^pjsua-ffi \d+\.\d+\.\d+$", out, re.M)
     assert "SRTP: yes" in out and "TLS: yes" in out
     # The two calls, plain and SRTP, each carried the tone.
