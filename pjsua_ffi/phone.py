@@ -315,7 +315,7 @@ def main(args: argparse.Namespace) -> int:
             try:
                 if not run_command(line, phone, account):
                     break
-            except Error as exc:
+            except (Error, ValueError) as exc:  # a bad URI, digits the call refused, ...
                 say(f"error: {exc}")
         lib.hangup_all()
         if recorder is not None:
