@@ -77,6 +77,13 @@ def test_phone_call_with_audio_to_a_second_process(peer: Peer, tmp_path: Path) -
                "--record", str(heard)) as ph:
         me = ph.expect(r"^phone ready: <?(sip:alice@127\.0\.0\.1:\d+)>? on 127\.0\.0\.1:\d+ "
                        r"\(udp\); type help for commands$").group(1)
+        # Mistakes are explained, and the phone goes on.
+        ph.send("call notauri")
+        ph.expect(r"^error: .*invalid SIP URI 'notauri'")
+        ph.send("frobnicate")
+        ph.expect(r"^unknown command 'frobnicate': type help$")
+        ph.send("hangup")
+        ph.expect(r"^no call$")
         ph.send(f"call {uri}")
         ph.expect_all(rf"^call {PEER_URI}: CONFIRMED \(200 OK\)$", r"^media: ACTIVE$")
         ph.send("dtmf 42")
