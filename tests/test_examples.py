@@ -6,8 +6,10 @@ recorded, so an example that stops working fails the suite."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Iterator, List
 
@@ -15,6 +17,7 @@ import numpy as np
 import pytest
 
 from tests.media_support import band, dominant, read_wav, rms, tone, write_wav
+from tests.peers.baresip import Baresip
 from tests.peers.kamailio import Kamailio
 from tests.pty_support import PtyProcess
 from tests.support import LOOPBACK, ROOT, scenario_env
@@ -311,3 +314,45 @@ def test_every_example_explains_itself(name: str) -> None:
     first_line = (EXAMPLES / name).read_text().split('"""')[1].split("\n")[0]
     assert first_line.rstrip(".") in " ".join(out.split())
     assert "--bind" in out and "--port" in out
+
+
+# baresip: an independent SIP implementation at the other end.
+
+needs_baresip = pytest.mark.skipif(shutil.which("baresip") is None,
+                                   reason="baresip is not installed (tools/dev installs it)")
+
+
+@needs_baresip
+def test_play_wav_to_baresip(tmp_path: Path) -> None:
+    wav = write_wav(str(tmp_path / "440.wav"), tone(440, 2.0, 16000), 16000)
+    with Baresip(tmp_path / "baresip") as bob:
+        out = run_example("play_wav.py", bob.uri, wav, *NET)
+        bob.wait_for("terminated")
+        received = bob.received()
+    assert "end of file: hanging up" in out
+    assert len(received) == 1
+    samples, rate = read_wav(str(received[0]))
+    assert_tone(samples, rate, 440)
+
+
+@needs_baresip
+def test_numpy_bot_answers_baresip(tmp_path: Path) -> None:
+    # baresip's microphone says one "word" (440 Hz for a second), then stays silent.
+    speech = np.concatenate([tone(440, 1.0, 8000), np.zeros(8000 * 10, np.int16)])
+    mic = Path(write_wav(str(tmp_path / "word.wav"), speech, 8000))
+    with start_example("numpy_bot.py", "--calls", "1", *NET) as bot:
+        me = bot.expect(r"^my address: <?(sip:\S+?)>?; waiting for calls$").group(1)
+        with Baresip(tmp_path / "baresip", microphone=mic, dial=me, user="caller") as caller:
+            bot.expect(r"^incoming call from <?sip:caller@127\.0\.0\.1")
+            m = bot.expect(r"^heard (\d+) Hz for (\d+\.\d) s; replying with (\d+) Hz$")
+            assert float(m.group(1)) == pytest.approx(440, rel=0.02)
+            caller.wait_for("Call established")
+            time.sleep(1.5)   # the reply plays meanwhile
+        # baresip ended; so did the call.
+        bot.expect(r"^call DISCONNECTED")
+        bot.expect(r"^audio in: \d+ frames")
+        assert bot.wait() == 0
+        received = caller.received()
+    assert len(received) == 1
+    samples, rate = read_wav(str(received[0]))
+    assert_tone(samples, rate, 660)
