@@ -89,7 +89,11 @@ class Baresip:
         self._out.close()
 
     def __enter__(self) -> "Baresip":
-        self.wait_for("baresip is ready.")
+        try:
+            self.wait_for("baresip is ready.")
+        except BaseException:
+            self.close()  # __exit__ will not run
+            raise
         return self
 
     def __exit__(self, exc_type: Optional[type], exc: Optional[BaseException],
