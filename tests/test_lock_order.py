@@ -235,7 +235,8 @@ def test_lock_order_account_deleted_while_watchers_unsubscribe() -> None:
     r = run_scenario(ACC_DEL_VS_UNSUBSCRIBE, str(SECONDS), timeout=SECONDS + 90)
     assert r["rounds"] >= 1
     answers = {int(k): v for k, v in r["unsub_answers"].items()}
-    # An un-SUBSCRIBE met either its live subscription (200) or one the deletion had
-    # already ended (481); none went unanswered for good.
-    assert set(answers) <= {200, 481}, answers
+    # Every un-SUBSCRIBE was answered: by its live subscription (200), or, once the
+    # deletion had ended it, by the dialog pjsip keeps for a moment (500, no usage
+    # left) or by nobody's dialog (481).
+    assert set(answers) <= {200, 481, 500}, answers
     assert sum(answers.values()) == r["watchers"], answers
