@@ -133,11 +133,9 @@ def test_lock_order_hangup_while_replaces_arrive() -> None:
     assert set(codes) <= {486, 481, 603}, codes
 
 
-# Thread 1 deletes an account that has watchers: pjsua_acc_del holds PJSUA_LOCK and
-# sends each watcher a final NOTIFY, which takes that subscription's dialog lock. Thread
-# 2 (the poller) receives the watchers' un-SUBSCRIBEs at the same moment: it holds a
-# subscription's dialog lock and pjsua's state callback then takes PJSUA_LOCK.
-ACC_DEL_VS_UNSUBSCRIBE = RAW + """
+# Raw watchers of account "x": each SUBSCRIBE opens a dialog; NOTIFYs are answered and
+# the terminated ones recorded; request(cid, 2, 0) un-SUBSCRIBEs inside that dialog.
+WATCHERS = RAW + """
 WATCHERS = 40
 lib, (tp,) = ua_lib()
 port = tp.info().port
@@ -147,6 +145,7 @@ terminated = set()
 unsub_answers = {}
 stop = threading.Event()
 lock = threading.Lock()
+n = 0
 
 def send(text):
     sock.sendto(text.encode(), (LOOPBACK, port))
@@ -169,7 +168,7 @@ def receive():
                     unsub_answers[code] = unsub_answers.get(code, 0) + 1
         elif first.startswith("NOTIFY"):
             send("SIP/2.0 200 OK\\r\\n" + "".join(
-                f"{n}: {h[n.lower()]}\\r\\n" for n in ("Via", "From", "To", "Call-ID", "CSeq"))
+                f"{k}: {h[k.lower()]}\\r\\n" for k in ("Via", "From", "To", "Call-ID", "CSeq"))
                 + "Content-Length: 0\\r\\n\\r\\n")
             if h.get("subscription-state", "").startswith("terminated"):
                 with lock:
@@ -189,13 +188,8 @@ def request(cid, cseq, expires):
          "Event: presence\\r\\nAccept: application/pidf+xml\\r\\n"
          f"Expires: {expires}\\r\\nContent-Length: 0\\r\\n\\r\\n")
 
-receiver = threading.Thread(target=receive, daemon=True)
-receiver.start()
-rounds = 0
-n = 0
-end = time.monotonic() + SECONDS
-while time.monotonic() < end:
-    acc = ua_account(lib, tp, "x")
+def subscribe_all():
+    global n
     batch = []
     for _ in range(WATCHERS):
         n += 1
@@ -205,6 +199,10 @@ while time.monotonic() < end:
         batch.append(cid)
         request(cid, 1, 600)
     assert wait_for(lambda: all(subs[c][1] for c in batch), 10), "a SUBSCRIBE got no 2xx"
+    return batch
+
+def at_once(action, batch):
+    # The watchers un-SUBSCRIBE while this thread runs action().
     go = threading.Barrier(2)
 
     def unsubscribe():
@@ -215,18 +213,32 @@ while time.monotonic() < end:
     t = threading.Thread(target=unsubscribe)
     t.start()
     go.wait()
-    acc.delete()
+    action()
     t.join()
-    # Each watcher heard that its subscription ended (from the account's deletion or
-    # from its own un-SUBSCRIBE, whichever came first).
+    # Each watcher heard that its subscription ended, and its un-SUBSCRIBE was answered.
     assert wait_for(lambda: terminated.issuperset(batch), 10), "a watcher heard no end"
     assert wait_for(lambda: sum(unsub_answers.values()) == n, 10), unsub_answers
+
+receiver = threading.Thread(target=receive, daemon=True)
+receiver.start()
+"""
+
+# Thread 1 deletes an account that has watchers: pjsua_acc_del holds PJSUA_LOCK and
+# sends each watcher a final NOTIFY, which takes that subscription's dialog lock. Thread
+# 2 (the poller) receives the watchers' un-SUBSCRIBEs at the same moment: it holds a
+# subscription's dialog lock and pjsua's state callback then takes PJSUA_LOCK.
+ACC_DEL_VS_UNSUBSCRIBE = WATCHERS + """
+rounds = 0
+end = time.monotonic() + SECONDS
+while time.monotonic() < end:
+    acc = ua_account(lib, tp, "x")
+    at_once(acc.delete, subscribe_all())
     rounds += 1
     DOG.kick()
 stop.set()
 receiver.join()
 DOG.stop()
-report(rounds=rounds, watchers=rounds * WATCHERS, unsub_answers=unsub_answers)
+report(rounds=rounds, watchers=n, unsub_answers=unsub_answers)
 lib.destroy()
 """
 
@@ -240,3 +252,60 @@ def test_lock_order_account_deleted_while_watchers_unsubscribe() -> None:
     # left) or by nobody's dialog (481).
     assert set(answers) <= {200, 481, 500}, answers
     assert sum(answers.values()) == r["watchers"], answers
+
+
+# The same with Account.pres_notify: the shim looked the watcher up under PJSUA_LOCK
+# and pjsua_pres_notify then took its dialog lock, while the poller held that dialog
+# (an un-SUBSCRIBE) and waited for PJSUA_LOCK.
+NOTIFY_VS_UNSUBSCRIBE = WATCHERS + """
+from pjsua_ffi._binding import C
+EGONE = C.PJ_EGONE
+
+class Watched(pj.AccountCallback):
+    def __init__(self):
+        super().__init__()
+        self.watchers = []
+
+    def on_incoming_subscribe(self, buddy, from_uri, contact_uri, pres_obj):
+        self.watchers.append(pres_obj)
+        return 200, ""
+
+cb = Watched()
+acc = ua_account(lib, tp, "x", cb=cb)
+outcomes = {"sent": 0, "ended": 0}
+
+def notify_all():
+    for w in list(cb.watchers):
+        try:
+            acc.pres_notify(w, pj.SubscriptionState.ACTIVE)
+            outcomes["sent"] += 1
+        except pj.Error as exc:
+            assert exc.err_code == EGONE, exc
+            outcomes["ended"] += 1
+
+rounds = 0
+end = time.monotonic() + SECONDS
+while time.monotonic() < end:
+    cb.watchers.clear()
+    batch = subscribe_all()
+    assert wait_for(lambda: len(cb.watchers) == WATCHERS, 10)
+    at_once(lambda: [notify_all() for _ in range(3)], batch)
+    assert not any(w.is_valid() for w in cb.watchers)
+    rounds += 1
+    DOG.kick()
+stop.set()
+receiver.join()
+DOG.stop()
+report(rounds=rounds, watchers=n, unsub_answers=unsub_answers, **outcomes)
+lib.destroy()
+"""
+
+
+def test_lock_order_watcher_notified_while_it_unsubscribes() -> None:
+    r = run_scenario(NOTIFY_VS_UNSUBSCRIBE, str(SECONDS), timeout=SECONDS + 90)
+    assert r["rounds"] >= 1
+    # Every NOTIFY went out or was refused because that watcher had left; every
+    # un-SUBSCRIBE found its live subscription.
+    assert r["sent"] + r["ended"] == 3 * r["watchers"]
+    assert r["sent"] > 0
+    assert {int(k): v for k, v in r["unsub_answers"].items()} == {200: r["watchers"]}
