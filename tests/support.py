@@ -12,6 +12,7 @@ from __future__ import annotations
 import faulthandler
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -86,6 +87,15 @@ def c_stacks(pid: int) -> str:
     return "\n".join(lines) or r.stdout + r.stderr
 
 
+def abort_with_stacks(proc: subprocess.Popen) -> str:
+    """Every thread's C stack in the hung ``proc`` (returned), then SIGABRT, on which
+    faulthandler writes every thread's Python stack to the process's stderr."""
+    stacks = c_stacks(proc.pid)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGABRT)
+    return stacks
+
+
 def communicate(proc: subprocess.Popen, input: Optional[str] = None, timeout: float = 60.0,
                 what: str = "process") -> tuple:
     """``proc.communicate`` with a watchdog: if ``proc`` has not exited after ``timeout``
@@ -95,8 +105,7 @@ def communicate(proc: subprocess.Popen, input: Optional[str] = None, timeout: fl
         return proc.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
         pass
-    stacks = c_stacks(proc.pid)
-    proc.send_signal(signal.SIGABRT)
+    stacks = abort_with_stacks(proc)
     try:
         out, err = proc.communicate(timeout=30)
     except subprocess.TimeoutExpired:
@@ -155,7 +164,11 @@ class Peer:
 
     def __init__(self, max_calls: int = 256) -> None:
         self.proc = start_scenario(ANSWERING_PEER, str(max_calls))
-        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], 60)
+        if not ready:
+            communicate(self.proc, timeout=0, what="the answering peer (starting)")
+        line = self.proc.stdout.readline()
         if not line.startswith("PORT"):
             self.close()
             raise RuntimeError("the answering peer did not start: " + line)
