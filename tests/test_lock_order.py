@@ -43,6 +43,15 @@ def parse(data):
 
 def tag_of(value):
     return value.split(";tag=", 1)[1].split(";")[0].split(">")[0]
+
+def udp_drops(port):
+    # Datagrams the kernel dropped for the UDP socket on 127.0.0.1:port (a full buffer).
+    with open("/proc/net/udp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == f"0100007F:{port:04X}":
+                return int(fields[-1])
+    return None
 """
 
 # Thread 1 (the test's main thread) hangs up calls; pjsua holds each call's dialog lock
@@ -135,6 +144,8 @@ def test_lock_order_hangup_while_replaces_arrive() -> None:
 
 # Raw watchers of account "x": each SUBSCRIBE opens a dialog; NOTIFYs are answered and
 # the terminated ones recorded; request(cid, 2, 0) un-SUBSCRIBEs inside that dialog.
+# Like any SIP client on UDP, a watcher sends a request again until it is answered
+# (RFC 3261 timer E): the bursts overflow the account's socket now and then.
 WATCHERS = RAW + """
 WATCHERS = 40
 lib, (tp,) = ua_lib()
@@ -143,6 +154,8 @@ sock, my_port = raw_socket()
 subs = {}        # Call-ID -> our tag, the account's tag (once its 2xx came)
 terminated = set()
 unsub_answers = {}
+sub_answers = {}
+unanswered = {}  # (Call-ID, CSeq) -> [request, when to send it again, interval]
 stop = threading.Event()
 lock = threading.Lock()
 n = 0
@@ -150,8 +163,19 @@ n = 0
 def send(text):
     sock.sendto(text.encode(), (LOOPBACK, port))
 
+def resend_due():
+    now = time.monotonic()
+    with lock:
+        due = [r for r in unanswered.values() if r[1] <= now]
+        for r in due:
+            r[2] = min(2 * r[2], 4.0)
+            r[1] = now + r[2]
+    for r in due:
+        send(r[0])
+
 def receive():
     while not stop.is_set():
+        resend_due()
         try:
             data = sock.recv(65536)
         except socket.timeout:
@@ -160,12 +184,14 @@ def receive():
         cid = h.get("call-id", "")
         if first.startswith("SIP/2.0"):
             code = int(first.split()[1])
-            if h.get("cseq", "").startswith("1 ") and cid in subs and 200 <= code < 300:
-                with lock:
+            cseq = int(h.get("cseq", "0 x").split()[0])
+            with lock:
+                if code < 200 or unanswered.pop((cid, cseq), None) is None:
+                    continue   # provisional, or the answer to a request sent again
+                answers = sub_answers if cseq == 1 else unsub_answers
+                answers[code] = answers.get(code, 0) + 1
+                if cseq == 1 and 200 <= code < 300:
                     subs[cid] = (subs[cid][0], tag_of(h["to"]))
-            elif h.get("cseq", "").startswith("2 "):
-                with lock:
-                    unsub_answers[code] = unsub_answers.get(code, 0) + 1
         elif first.startswith("NOTIFY"):
             send("SIP/2.0 200 OK\\r\\n" + "".join(
                 f"{k}: {h[k.lower()]}\\r\\n" for k in ("Via", "From", "To", "Call-ID", "CSeq"))
@@ -177,16 +203,19 @@ def receive():
 def request(cid, cseq, expires):
     our_tag, acc_tag = subs[cid]
     to_tag = f";tag={acc_tag}" if acc_tag else ""
-    send(f"SUBSCRIBE sip:x@{LOOPBACK}:{port} SIP/2.0\\r\\n"
-         f"Via: SIP/2.0/UDP {LOOPBACK}:{my_port};rport;branch=z9hG4bK-{cid}-{cseq}\\r\\n"
-         "Max-Forwards: 70\\r\\n"
-         f"From: <sip:w-{our_tag}@{LOOPBACK}:{my_port}>;tag={our_tag}\\r\\n"
-         f"To: <sip:x@{LOOPBACK}:{port}>{to_tag}\\r\\n"
-         f"Call-ID: {cid}\\r\\n"
-         f"CSeq: {cseq} SUBSCRIBE\\r\\n"
-         f"Contact: <sip:w-{our_tag}@{LOOPBACK}:{my_port}>\\r\\n"
-         "Event: presence\\r\\nAccept: application/pidf+xml\\r\\n"
-         f"Expires: {expires}\\r\\nContent-Length: 0\\r\\n\\r\\n")
+    text = (f"SUBSCRIBE sip:x@{LOOPBACK}:{port} SIP/2.0\\r\\n"
+            f"Via: SIP/2.0/UDP {LOOPBACK}:{my_port};rport;branch=z9hG4bK-{cid}-{cseq}\\r\\n"
+            "Max-Forwards: 70\\r\\n"
+            f"From: <sip:w-{our_tag}@{LOOPBACK}:{my_port}>;tag={our_tag}\\r\\n"
+            f"To: <sip:x@{LOOPBACK}:{port}>{to_tag}\\r\\n"
+            f"Call-ID: {cid}\\r\\n"
+            f"CSeq: {cseq} SUBSCRIBE\\r\\n"
+            f"Contact: <sip:w-{our_tag}@{LOOPBACK}:{my_port}>\\r\\n"
+            "Event: presence\\r\\nAccept: application/pidf+xml\\r\\n"
+            f"Expires: {expires}\\r\\nContent-Length: 0\\r\\n\\r\\n")
+    with lock:
+        unanswered[(cid, cseq)] = [text, time.monotonic() + 0.5, 0.5]
+    send(text)
 
 def subscribe_all():
     global n
@@ -198,7 +227,11 @@ def subscribe_all():
             subs[cid] = (f"w{n}", None)
         batch.append(cid)
         request(cid, 1, 600)
-    assert wait_for(lambda: all(subs[c][1] for c in batch), 10), "a SUBSCRIBE got no 2xx"
+    if not wait_for(lambda: all(subs[c][1] for c in batch), 10):
+        missing = [c for c in batch if not subs[c][1]]
+        raise AssertionError(f"{len(missing)} SUBSCRIBEs got no 2xx; answers {sub_answers}; "
+                             f"datagrams dropped: to the account {udp_drops(port)}, "
+                             f"to the watchers {udp_drops(my_port)}; {missing[:3]}")
     return batch
 
 def at_once(action, batch):
