@@ -108,7 +108,8 @@ while time.monotonic() < end:
     logs = [Events() for _ in range(CALLS)]
     calls = [a.make_call(uri_of(tps[1], "b"), CallLog(ev)) for ev in logs]
     for call, ev in zip(calls, logs):
-        assert ev.has(("state", "CONFIRMED", 200, "OK"), 10)
+        assert ev.has(("state", "CONFIRMED", 200, "OK"), 10), (
+            ev.items, [udp_drops(p) for p in ports], codes)
         call.send_request("OPTIONS")   # b sees both tags of the dialog in it
     assert ev_b.wait(lambda items: sum(e[0] == "request" for e in items) == CALLS, 10)
     for e in list(ev_b.items):
