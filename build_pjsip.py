@@ -284,11 +284,109 @@ def check_system_deps(deps: dict[str, str] | None = None) -> None:
 
 # Race fixes we apply to pjproject's sources before building: (tag, file, pattern,
 # replacement, why). The replacement is ours; "{indent}" is the matched code's
-# indentation and "{orig}" the matched code. A tree where the pattern is not found (a
-# release that changed the code) is left as it is. Each names the upstream change that
-# fixes the same in pjproject releases after 2.17.
+# indentation and "{orig}" the matched code. A fix that edits several places gives a
+# tuple of patterns and one of replacements, applied in order: all of them or none. A
+# tree where a pattern is not found (a release that changed the code) is left as it is.
+# Each names the upstream change that fixes the same in pjproject releases after 2.17,
+# or says that upstream has none yet; those are written to be sent upstream as they are.
 _CONF_FIX = ("{indent}conf_port->removing = PJ_TRUE;  /* pjsua-ffi fix conf-removing */\n"
              "{orig}")
+# Two lock-order fixes in pjsua (no upstream change yet; checked against pjproject's
+# main of 2026-08). pjsua's rule is: a dialog's lock first, then PJSUA_LOCK; code that
+# holds PJSUA_LOCK may only try a dialog's lock (and let go and retry, as acquire_call()
+# does). Both paths below waited for a dialog's lock with PJSUA_LOCK held.
+_REPLACES_LOCK = (
+    "{indent}/* pjsua-ffi fix replaces-lock-order: lock the dialog that an INVITE's\n"
+    "{indent} * Replaces header names before PJSUA_LOCK, and keep it until\n"
+    "{indent} * PJSUA_UNLOCK. pjsua_call_on_incoming() locks that dialog to verify the\n"
+    "{indent} * header, and with PJSUA_LOCK held it deadlocked against a thread that\n"
+    "{indent} * held the dialog and waited for PJSUA_LOCK (hanging up that call, with\n"
+    "{indent} * on_call_state() calling pjsua_call_get_info()). Held to the end, the\n"
+    "{indent} * lock also keeps the replaced dialog alive while the call replaces it.\n"
+    "{indent} */\n"
+    "{indent}if (rdata->msg_info.msg->line.req.method.id == PJSIP_INVITE_METHOD) {{\n"
+    "{indent}    const pj_str_t STR_REPLACES = {{ \"Replaces\", 8 }};\n"
+    "{indent}    pjsip_replaces_hdr *rep_hdr = (pjsip_replaces_hdr*)\n"
+    "{indent}        pjsip_msg_find_hdr_by_name(rdata->msg_info.msg, &STR_REPLACES, NULL);\n"
+    "{indent}    if (rep_hdr) {{\n"
+    "{indent}        replaced_dlg = pjsip_ua_find_dialog(&rep_hdr->call_id,\n"
+    "{indent}                                            &rep_hdr->to_tag,\n"
+    "{indent}                                            &rep_hdr->from_tag, PJ_TRUE);\n"
+    "{indent}    }}\n"
+    "{indent}}}\n\n"
+    "{orig}")
+_PRES_END_LATER = (
+    "/* pjsua-ffi fix pres-lock-order: pjsua_pres_delete_acc() runs with PJSUA_LOCK held,\n"
+    " * so it must not wait for a subscription's dialog lock: a thread handling a request\n"
+    " * in that dialog holds it and waits for PJSUA_LOCK in pres_evsub_on_srv_state().\n"
+    " * A subscription whose dialog is busy leaves the account at once (its state\n"
+    " * callback ignores it from then on) and is ended from a timer, which takes the\n"
+    " * dialog lock with no other lock held.\n"
+    " */\n"
+    "static void srv_pres_end(pjsua_srv_pres *uapres, pj_bool_t notify)\n"
+    "{{\n"
+    "    pjsip_evsub *sub = uapres->sub;\n"
+    "    pj_str_t reason = {{ \"noresource\", 10 }};\n"
+    "    pjsip_tx_data *tdata;\n"
+    "\n"
+    "    pjsip_dlg_inc_lock(uapres->dlg);\n"
+    "    if (pjsip_evsub_get_state(sub) != PJSIP_EVSUB_STATE_TERMINATED) {{\n"
+    "        if (!notify) {{\n"
+    "            pjsip_pres_terminate(sub, PJ_FALSE);\n"
+    "        }} else if (pjsip_pres_notify(sub, PJSIP_EVSUB_STATE_TERMINATED, NULL,\n"
+    "                                     &reason, &tdata) == PJ_SUCCESS)\n"
+    "        {{\n"
+    "            pjsip_pres_send_request(sub, tdata);\n"
+    "        }}\n"
+    "    }}\n"
+    "    pjsip_dlg_dec_lock(uapres->dlg);\n"
+    "    pjsip_evsub_dec_ref(sub);\n"
+    "}}\n"
+    "\n"
+    "static void srv_pres_end_notify(void *uapres)\n"
+    "{{\n"
+    "    srv_pres_end((pjsua_srv_pres*)uapres, PJ_TRUE);\n"
+    "}}\n"
+    "\n"
+    "static void srv_pres_end_quiet(void *uapres)\n"
+    "{{\n"
+    "    srv_pres_end((pjsua_srv_pres*)uapres, PJ_FALSE);\n"
+    "}}\n"
+    "\n"
+    "/* Called with PJSUA_LOCK held. The reference keeps the subscription and its dialog\n"
+    " * until the timer has run. */\n"
+    "static void srv_pres_end_later(pjsua_srv_pres *uapres, unsigned flags)\n"
+    "{{\n"
+    "    PJ_LOG(4,(THIS_FILE, \"Server subscription to %s: dialog busy, ending it \"\n"
+    "                         \"from a timer\", uapres->remote));\n"
+    "    pj_list_erase(uapres);\n"
+    "    pjsip_evsub_set_mod_data(uapres->sub, pjsua_var.mod.id, NULL);\n"
+    "    pjsip_evsub_add_ref(uapres->sub);\n"
+    "    if (pjsua_schedule_timer2((flags & PJSUA_DESTROY_NO_TX_MSG) ?\n"
+    "                              &srv_pres_end_quiet : &srv_pres_end_notify,\n"
+    "                              uapres, 0) != PJ_SUCCESS)\n"
+    "    {{\n"
+    "        pjsip_evsub_dec_ref(uapres->sub);\n"
+    "    }}\n"
+    "}}\n"
+    "\n"
+    "{orig}")
+_PRES_TRY_LOCK = (
+    "{indent}pjsip_dialog *dlg;\n"
+    "{indent}pjsip_tx_data *tdata;\n"
+    "\n"
+    "{indent}next = uapres->next;\n"
+    "\n"
+    "{indent}/* pjsua-ffi fix pres-lock-order: only try the dialog's lock here. */\n"
+    "{indent}dlg = uapres->dlg;\n"
+    "{indent}if (pjsip_dlg_try_inc_lock(dlg) != PJ_SUCCESS) {{\n"
+    "{indent}    srv_pres_end_later(uapres, flags);\n"
+    "{indent}    uapres = next;\n"
+    "{indent}    continue;\n"
+    "{indent}}}\n"
+    "\n"
+    "{indent}pjsip_pres_get_status(uapres->sub, &pres_status);")
+
 SOURCE_FIXES = [
     *(("conf-removing", path,
        r"(?m)^(?P<indent>[ \t]*)/\* Release mutex to avoid deadlock \*/\n"
@@ -313,28 +411,63 @@ SOURCE_FIXES = [
      "the family flip to 0 mid-comparison, and pj_sockaddr_cmp() read through NULL "
      "(a segfault in the RTCP path; an 'Assert failed: sa_family' line in the RTP "
      "path) under call churn (pjproject PR #5001)."),
+    ("replaces-lock-order", "pjsip/src/pjsua-lib/pjsua_core.c",
+     (r"(?m)^(?P<indent>[ \t]*)pj_bool_t processed = PJ_FALSE;\n(?=\n#if PJSUA_DETECT_MERGED)",
+      r"(?m)^(?P<indent>[ \t]*)PJSUA_LOCK\(\);\n(?=\n[ \t]*if \(rdata->msg_info\.msg->line"
+      r"\.req\.method\.id == PJSIP_INVITE_METHOD\) \{\n\n[ \t]*processed = "
+      r"pjsua_call_on_incoming\(rdata\);)",
+      r"(?m)(?<=processed = pjsua_call_on_incoming\(rdata\);\n    \}\n\n)"
+      r"^(?P<indent>[ \t]*)PJSUA_UNLOCK\(\);\n"),
+     ("{orig}{indent}pjsip_dialog *replaced_dlg = NULL;"
+      "   /* pjsua-ffi fix replaces-lock-order */\n",
+      _REPLACES_LOCK,
+      "{orig}{indent}if (replaced_dlg)\n{indent}    pjsip_dlg_dec_lock(replaced_dlg);\n"),
+     "mod_pjsua_on_rx_request() took PJSUA_LOCK, then pjsua_call_on_incoming() (verifying "
+     "a Replaces header) the named dialog's lock: the reverse of pjsua's order. A thread "
+     "hanging up that call held its dialog lock and waited for PJSUA_LOCK in "
+     "pjsua_call_get_info() (called from on_call_state), and both waited for ever. The "
+     "dialog is now locked first."),
+    ("pres-lock-order", "pjsip/src/pjsua-lib/pjsua_pres.c",
+     (r"(?m)^(?P<indent>)/\* Terminate server subscription for the account \*/\n"
+      r"void pjsua_pres_delete_acc\(int acc_id, unsigned flags\)\n\{\n",
+      r"(?m)^(?P<indent>[ \t]*)pjsip_tx_data \*tdata;\n\n[ \t]*next = uapres->next;\n\n"
+      r"[ \t]*pjsip_pres_get_status\(uapres->sub, &pres_status\);",
+      r"(?m)^(?P<indent>[ \t]*)uapres = next;\n"
+      r"(?=[ \t]*\}\n\n[ \t]*/\* Clear server presence subscription list)"),
+     (_PRES_END_LATER, _PRES_TRY_LOCK,
+      "{indent}pjsip_dlg_dec_lock(dlg);\n{orig}"),
+     "pjsua_acc_del() holds PJSUA_LOCK while pjsua_pres_delete_acc() sends each watcher "
+     "a final NOTIFY, which waited for the subscription's dialog lock; a thread handling "
+     "a request in that dialog (an un-SUBSCRIBE) held it and waited for PJSUA_LOCK in "
+     "pres_evsub_on_srv_state(). A busy subscription is now ended from a timer instead."),
 ]
 
 
 def apply_source_fixes(tree: Path = VENDOR) -> list[str]:
     """Apply :data:`SOURCE_FIXES` (idempotent); returns the files changed."""
     changed = []
-    for tag, rel, pattern, replacement, _why in SOURCE_FIXES:
+    for tag, rel, patterns, replacements, _why in SOURCE_FIXES:
         path = tree / rel
         if not path.exists():
             continue
         text = path.read_text()
         if f"pjsua-ffi fix {tag}" in text:
             continue
-        new, n = re.subn(
-            pattern,
-            lambda m, r=replacement: r.format(indent=m.group("indent"), orig=m.group(0)),
-            text, count=1)
-        if n:
-            path.write_text(new)
-            changed.append(rel)
+        if isinstance(patterns, str):
+            patterns, replacements = (patterns,), (replacements,)
+        new = text
+        for pattern, replacement in zip(patterns, replacements):
+            new, n = re.subn(
+                pattern,
+                lambda m, r=replacement: r.format(indent=m.group("indent"), orig=m.group(0)),
+                new, count=1)
+            if not n:
+                log(f"{rel}: the code that fix {tag!r} is for has changed; left as it is")
+                break
         else:
-            log(f"{rel}: the code that fix {tag!r} is for has changed; left as it is")
+            path.write_text(new)
+            if rel not in changed:
+                changed.append(rel)
     return changed
 
 
@@ -347,7 +480,7 @@ def patch_tree() -> None:
         if " bdimad_dev.o" in text:
             mk.write_text(text.replace(" bdimad_dev.o", ""))
     for rel in apply_source_fixes():
-        log(f"race fix applied to {rel}")
+        log(f"source fixes applied to {rel}")
     shutil.copyfile(NATIVE / "config_site.h", VENDOR / "pjlib" / "include" / "pj" / "config_site.h")
 
 

@@ -9,8 +9,12 @@ back from ``run_scenario``'s result.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
+import select
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -47,28 +51,69 @@ def run_scenario(source: str, *args: str, timeout: float = 60.0,
     """Run ``source`` in a new interpreter; return what it reported.
 
     The process must exit with ``expect_rc`` within ``timeout`` seconds; otherwise the
-    assertion shows its output (a crash shows as a negative return code).
+    assertion shows its output (a crash shows as a negative return code; a hang shows
+    every thread's C and Python stacks, see :func:`communicate`).
     """
     code = textwrap.dedent(source)
-    try:
-        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
-                              text=True, timeout=timeout, env=scenario_env(env), cwd=str(ROOT))
-    except subprocess.TimeoutExpired as exc:
-        out = (exc.stdout or b"")
-        err = (exc.stderr or b"")
-        raise ScenarioFailed(f"scenario timed out after {timeout} s\n--- stdout\n"
-                             f"{_text(out)[-4000:]}\n--- stderr\n{_text(err)[-4000:]}") from None
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=scenario_env(env),
+                            cwd=str(ROOT))
+    stdout, stderr = communicate(proc, timeout=timeout, what="scenario")
     if proc.returncode != expect_rc:
         raise ScenarioFailed(f"scenario exited {proc.returncode} (expected {expect_rc})\n"
-                             f"--- stdout\n{proc.stdout[-4000:]}\n"
-                             f"--- stderr\n{proc.stderr[-6000:]}")
+                             f"--- stdout\n{stdout[-4000:]}\n"
+                             f"--- stderr\n{stderr[-40000:]}")
     result: Dict[str, Any] = {}
-    for line in proc.stdout.splitlines():
+    for line in stdout.splitlines():
         if line.startswith(_REPORT):
             result.update(json.loads(line[len(_REPORT):]))
-    result["_stdout"] = proc.stdout
-    result["_stderr"] = proc.stderr
+    result["_stdout"] = stdout
+    result["_stderr"] = stderr
     return result
+
+
+def c_stacks(pid: int) -> str:
+    """Every thread's C stack in process ``pid``, from gdb (or why there are none)."""
+    gdb = shutil.which("gdb")
+    if gdb is None:
+        return "(no C stacks: gdb is not installed)"
+    try:
+        r = subprocess.run([gdb, "-p", str(pid), "-batch", "-nx", "-ex", "set pagination off",
+                            "-ex", "thread apply all bt"],
+                           capture_output=True, text=True, timeout=90)
+    except subprocess.TimeoutExpired:
+        return "(no C stacks: gdb timed out)"
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith(("Thread ", "#"))]
+    return "\n".join(lines) or r.stdout + r.stderr
+
+
+def abort_with_stacks(proc: subprocess.Popen) -> str:
+    """Every thread's C stack in the hung ``proc`` (returned), then SIGABRT, on which
+    faulthandler writes every thread's Python stack to the process's stderr."""
+    stacks = c_stacks(proc.pid)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGABRT)
+    return stacks
+
+
+def communicate(proc: subprocess.Popen, input: Optional[str] = None, timeout: float = 60.0,
+                what: str = "process") -> tuple:
+    """``proc.communicate`` with a watchdog: if ``proc`` has not exited after ``timeout``
+    seconds, show every thread's C stack (gdb) and Python stack (SIGABRT, which makes
+    faulthandler print them: scenario processes run with it on), and fail."""
+    try:
+        return proc.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    stacks = abort_with_stacks(proc)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    raise ScenarioFailed(f"{what} hung: no exit after {timeout} s\n--- C stacks\n{stacks}\n"
+                         f"--- stdout\n{_text(out)[-4000:]}\n"
+                         f"--- stderr (Python stacks at the end)\n{_text(err)[-40000:]}")
 
 
 def _text(data: Any) -> str:
@@ -119,7 +164,11 @@ class Peer:
 
     def __init__(self, max_calls: int = 256) -> None:
         self.proc = start_scenario(ANSWERING_PEER, str(max_calls))
-        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], 60)
+        if not ready:
+            communicate(self.proc, timeout=0, what="the answering peer (starting)")
+        line = self.proc.stdout.readline()
         if not line.startswith("PORT"):
             self.close()
             raise RuntimeError("the answering peer did not start: " + line)
@@ -163,6 +212,40 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
 def report(**values: Any) -> None:
     """Send values back to the test (one JSON line on stdout)."""
     print(_REPORT + json.dumps(values, default=str), flush=True)
+
+
+class Watchdog:
+    """Inside a scenario: unless :meth:`kick` is called at least every ``seconds``, print
+    every thread's C stack (gdb) and Python stack and end the process with code 70, so
+    a hang fails at once and says where. Stop it with :meth:`stop`."""
+
+    def __init__(self, seconds: float, what: str = "progress") -> None:
+        self.seconds = seconds
+        self.what = what
+        self._last = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="watchdog", daemon=True)
+        self._thread.start()
+
+    def kick(self) -> None:
+        self._last = time.monotonic()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(min(1.0, self.seconds / 4)):
+            if time.monotonic() - self._last > self.seconds:
+                break
+        else:
+            return
+        sys.stderr.write(f"WATCHDOG: no {self.what} for {self.seconds} s\n--- C stacks\n"
+                         f"{c_stacks(os.getpid())}\n--- Python stacks\n")
+        sys.stderr.flush()
+        faulthandler.dump_traceback(all_threads=True)
+        sys.stdout.flush()
+        os._exit(70)
 
 
 def ua_lib(max_calls: int = 16, log_level: int = 1, with_thread: bool = True,

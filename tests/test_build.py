@@ -80,3 +80,30 @@ def test_race_fixes_are_applied_once_and_only_where_the_code_matches(tmp_path: P
     if (vendor / "conference.c").exists():  # the tree we built from has both fixes
         assert "pjsua-ffi fix conf-removing" in (vendor / "conference.c").read_text()
         assert "pjsua-ffi fix udp-src-addr" in (vendor / "transport_udp.c").read_text()
+    pjsua = build_pjsip.VENDOR / "pjsip" / "src" / "pjsua-lib"
+    if (pjsua / "pjsua_core.c").exists():  # and both lock-order fixes
+        assert "pjsua-ffi fix replaces-lock-order" in (pjsua / "pjsua_core.c").read_text()
+        assert "pjsua-ffi fix pres-lock-order" in (pjsua / "pjsua_pres.c").read_text()
+
+
+def test_a_fix_of_several_edits_is_applied_whole_or_not_at_all(tmp_path: Path) -> None:
+    pres = tmp_path / "pjsip" / "src" / "pjsua-lib" / "pjsua_pres.c"
+    pres.parent.mkdir(parents=True)
+    text = ("/* Terminate server subscription for the account */\n"
+            "void pjsua_pres_delete_acc(int acc_id, unsigned flags)\n{\n"
+            "    while (1) {\n"
+            "        pjsip_tx_data *tdata;\n\n"
+            "        next = uapres->next;\n\n"
+            "        pjsip_pres_get_status(uapres->sub, &pres_status);\n"
+            "        uapres = next;\n"
+            "    }\n\n"
+            "    /* Clear server presence subscription list because ...\n")
+    pres.write_text(text.replace("uapres = next;", "uapres = uapres->next;"))
+    assert build_pjsip.apply_source_fixes(tmp_path) == []  # the last edit finds nothing
+    assert "pjsua-ffi" not in pres.read_text()
+    pres.write_text(text)
+    assert build_pjsip.apply_source_fixes(tmp_path) == ["pjsip/src/pjsua-lib/pjsua_pres.c"]
+    fixed = pres.read_text()
+    assert fixed.count("pjsua-ffi fix pres-lock-order") == 2
+    assert "static void srv_pres_end_later(" in fixed
+    assert "        pjsip_dlg_dec_lock(dlg);\n        uapres = next;\n    }" in fixed

@@ -3,7 +3,7 @@ custom headers, transfers, TCP, and two processes."""
 
 from __future__ import annotations
 
-from support import THREE_PARTIES, run_scenario, start_scenario
+from support import THREE_PARTIES, communicate, run_scenario, start_scenario
 
 PROLOGUE = """
 import time
@@ -285,7 +285,7 @@ assert ev.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i))
 report(states=states(ev))
 lib.destroy()
 """)
-        out, err = callee.communicate(timeout=20)
+        out, err = communicate(callee, timeout=20, what="the callee")
     finally:
         if callee.poll() is None:
             callee.kill()

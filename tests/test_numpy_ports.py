@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from tests.media_support import scenario_head
-from tests.support import free_port, run_scenario, start_scenario
+from tests.support import communicate, free_port, run_scenario, start_scenario
 
 pytest.importorskip("numpy")
 
@@ -203,7 +203,7 @@ def test_numpy_source_to_numpy_sink_in_another_process() -> None:
             lib.destroy()
             report(ended=ok, stats=stats)
         """, str(port))
-        out, err = peer.communicate(timeout=20)
+        out, err = communicate(peer, timeout=20, what="the peer")
     finally:
         if peer.poll() is None:
             peer.kill()

@@ -10,16 +10,17 @@ import socket
 import time
 
 import pytest
-from support import Peer, run_scenario, start_scenario
+from support import Peer, communicate, run_scenario, start_scenario
 
 SEQUENCES = int(os.environ.get("PJSUA_FFI_FUZZ_SEQUENCES", "60"))
 
 MACHINE = """
-import faulthandler, os, sys, threading, random, time
+import os, sys, threading, random, time
 import pjsua_ffi as pj
-# A hang shows every thread's stack before the test's own time-out kills the process.
-faulthandler.dump_traceback_later(float(os.environ.get("PJSUA_FFI_FUZZ_DUMP", "540")), exit=True)
 from tests.support import *
+# A step that does not return within PJSUA_FFI_FUZZ_DUMP seconds is a hang: every
+# thread's C and Python stack is printed and the process ends at once.
+DOG = Watchdog(float(os.environ.get("PJSUA_FFI_FUZZ_DUMP", "60")), "API step returned")
 from hypothesis import settings, strategies as st, HealthCheck
 from hypothesis.stateful import RuleBasedStateMachine, rule, precondition, initialize
 
@@ -38,6 +39,7 @@ def new_lib():
 
 def attempt(fn, *args):
     stats["steps"] += 1
+    DOG.kick()
     try:
         fn(*args)
     except ALLOWED:
@@ -54,6 +56,7 @@ class Api(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         stats["sequences"] += 1
+        DOG.kick()
         if state["lib"] is None or not state["lib"]._running():
             new_lib()
         self.lib, self.tp = state["lib"], state["tp"]
@@ -194,8 +197,10 @@ settings.register_profile("ci", max_examples=N, stateful_step_count=25, deadline
                           suppress_health_check=list(HealthCheck), derandomize=False)
 settings.load_profile("ci")
 Api.TestCase().runTest()
+DOG.kick()
 if state["lib"] is not None:
     state["lib"].destroy()
+DOG.stop()
 report(**stats)
 """
 
@@ -361,7 +366,7 @@ def test_hostile_network_input() -> None:
                         pass
         time.sleep(1.0)
         assert target.poll() is None, f"the UA died: {target.stderr.read()[-3000:]}"
-        out, err = target.communicate("go\n", timeout=60)
+        out, err = communicate(target, "go\n", timeout=60, what="the user agent")
     finally:
         if target.poll() is None:
             target.kill()

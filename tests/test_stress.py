@@ -12,32 +12,22 @@ from support import run_scenario
 SECONDS = float(os.environ.get("PJSUA_FFI_STRESS_SECONDS", "60"))
 
 STRESS = """
-import faulthandler, os, random, sys, threading, time
+import os, random, sys, threading, time
 import pjsua_ffi as pj
 from tests.support import *
 
 SECONDS = float(sys.argv[1])
 stop = threading.Event()
-progress = [0]
 lock = threading.Lock()
 count = {"calls": 0, "confirmed": 0, "ended": 0, "sent": 0, "status_ok": 0, "status_bad": 0,
          "received": 0, "presence": 0, "api": 0, "errors": 0, "locks": 0}
 
+DOG = Watchdog(20.0, "progress")
+
 def bump(key, n=1):
     with lock:
         count[key] += n
-        progress[0] += 1
-
-def watchdog():
-    last, idle = -1, 0.0
-    while not stop.wait(1.0):
-        idle = idle + 1.0 if progress[0] == last else 0.0
-        last = progress[0]
-        if idle >= 20:
-            print("WATCHDOG: no progress for 20 s", file=sys.stderr, flush=True)
-            faulthandler.dump_traceback(all_threads=True)
-            os._exit(3)
-threading.Thread(target=watchdog, daemon=True).start()
+    DOG.kick()
 
 lib, (tp_a, tp_b) = ua_lib(max_calls=128, transports=("udp", "udp"))
 live_calls = []
@@ -134,15 +124,21 @@ for t in threads:
     t.start()
 time.sleep(SECONDS)
 stop.set()
+DOG.stop()
+DOG = Watchdog(60.0, "step of the wind-down")   # each step below is bounded
 for t in threads:
     t.join(30)
+    DOG.kick()
 hung = [t.name for t in threads if t.is_alive()]
 # Let the last calls and messages finish, then check that nothing was lost.
 lib.hangup_all()
+DOG.kick()
 done = wait_for(lambda: count["ended"] == count["calls"] and
                 count["status_ok"] + count["status_bad"] == count["sent"], 40, 0.1)
+DOG.kick()
 report(hung=hung, done=done, **count)
 lib.destroy()
+DOG.stop()
 """
 
 

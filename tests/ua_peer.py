@@ -19,7 +19,16 @@ import textwrap
 import threading
 from typing import Any, Callable, List, Optional, Tuple
 
-from tests.support import ROOT, Events, report, scenario_env, ua_account, uri_of, wait_for  # noqa: F401
+from tests.support import (  # noqa: F401
+    ROOT,
+    Events,
+    abort_with_stacks,
+    report,
+    scenario_env,
+    ua_account,
+    uri_of,
+    wait_for,
+)
 
 _REPLY = "@@PEER@@ "
 
@@ -77,7 +86,7 @@ class Peer:
             try:
                 line = self._lines.get(timeout=timeout)
             except queue.Empty:
-                self._fail(f"no answer within {timeout} s to:\n{code}")
+                self._fail(f"no answer within {timeout} s to:\n{code}", hung=True)
             if line is None:
                 self._fail("the peer process ended")
             if line.startswith(_REPLY):
@@ -86,11 +95,20 @@ class Peer:
                     self._fail(f"snippet failed:\n{code}\n{reply['error']}")
                 return reply["result"]
 
-    def _fail(self, why: str) -> None:
+    def _fail(self, why: str, hung: bool = False) -> None:
+        stacks = ""
+        if hung and self.proc.poll() is None:
+            # Every thread's C stack, then its Python stacks (faulthandler, on stderr).
+            stacks = "\n--- C stacks\n" + abort_with_stacks(self.proc)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         rc = self.proc.poll()
         self._err.seek(0)
-        err = self._err.read()[-6000:]
-        raise PeerError(f"{self.name}: {why} (exit code {rc})\n--- stderr\n{err}")
+        err = self._err.read()[-(30000 if stacks else 6000):]
+        raise PeerError(f"{self.name}: {why} (exit code {rc}){stacks}\n--- stderr\n{err}")
 
     def close(self) -> None:
         """Destroy the library in the peer and stop the process."""

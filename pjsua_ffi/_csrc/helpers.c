@@ -6,6 +6,57 @@
  * Strings in an event point into pjsua's memory and are valid only during that call:
  * Python copies what it keeps. Events that need an answer (a status code, a reason,
  * "continue?") read it back from the event's out_* fields after Python returns.
+ *
+ * Locks. pjsua's order is: a dialog's lock (D) first, then PJSUA_LOCK (P); code that
+ * holds P may only *try* D and must let go of P and retry if it fails (acquire_call()).
+ * Our q_lock, backup_lock, poll_token and presence.c's registry are leaves: no pjsua
+ * call is made while holding one, except pjsua_handle_events() under poll_token, which
+ * no pjsua callback ever waits for. Every shim pjsua calls, the locks it may run under,
+ * and the pjsua calls it makes (checked against pjproject 2.17; "sync" = calls Python
+ * before it returns, with those locks held, "queued" = copies the event and returns):
+ *
+ *   shim                       runs under (thread)                 calls inside
+ *   on_call_state              D of the call; +P from make_call    get_user_data (none),
+ *                              and incoming-call failures (any)    get_info (P): D->P ok
+ *   on_call_media_state        D (poller, or an API thread)        get_user_data, get_info
+ *   on_incoming_call           P + the new call's D (poller)       set_user_data, get_info
+ *   on_call_tsx_state          D (+ the transaction's lock)        get_user_data,
+ *                                                                  pjsip_dlg_respond (D)
+ *   on_dtmf_digit2             RFC 2833: the media thread, no      get_user_data only
+ *                              pjsua lock; SIP INFO: D
+ *   on_call_transfer_request2  D (poller)            sync         get_user_data
+ *   on_call_transfer_status    D of the REFER's call (poller)      get_user_data
+ *   on_call_replace_request2   D of the replaced call, then P      get_user_data
+ *                              (poller; see build_pjsip.py,
+ *                              fix replaces-lock-order)  sync
+ *   on_call_replaced           P + both calls' D (poller)          get/set_user_data
+ *   on_call_rx/tx_offer        D                                   none
+ *   on_reg_state2              P (+ the regc's lock) (poller)      acc_get_info (P)
+ *   on_incoming_subscribe      P + the new subscription's D        presence.c registry,
+ *     (presence.c wrapper)     (poller)              sync         schedule_timer2
+ *   on_srv_subscribe_state     D of the subscription, then P       registry only
+ *   on_buddy_evsub_state       D of the buddy's subscription       reads the buddy
+ *   on_buddy_state             D of the buddy's subscription       buddy_get_info
+ *                                                                  (lock_buddy: tries)
+ *   on_pager2 / on_typing2     none outside a call; D inside one   get_user_data
+ *   on_pager_status2           the transaction's lock (+ D)        none
+ *   on_mwi_info                D of the MWI subscription           none
+ *   pjffi_log_writer           any thread, any lock                Python logging (no
+ *                                                                  pjsua call)
+ *   media_port.c ports         the bridge's clock (conference      none (ring buffers)
+ *                              lock)
+ *   presence.c timer           no lock (timer)                     D then P (srv_lock)
+ *     send_pending_notify
+ *
+ * Shims called from Python that take pjsua's locks themselves: pjffi_pres_notify takes
+ * D then P (srv_lock, try and retry); the registry and buddy helpers take P only and
+ * lock no dialog. Two pjsua paths broke the order and are fixed at build time
+ * (build_pjsip.py SOURCE_FIXES): an INVITE with Replaces (P, then the named D) and
+ * account deletion with watchers (P, then each watcher's D); tests/test_lock_order.py
+ * drives each. A sync shim runs Python with the locks above held: Python waits for
+ * the library lock only for a bounded time (Lib._run_sync), and an API call from
+ * another thread that needs one of those locks gets it after the callback returns
+ * (or, in acquire_call(), fails after PJSUA_ACQUIRE_CALL_TIMEOUT).
  */
 #include <pjsua-lib/pjsua.h>
 #include <alsa/asoundlib.h>

@@ -121,6 +121,59 @@ static int pjffi_srv_pres_alive(void *srv, long token)
     return alive;
 }
 
+/* The live entry for (srv, token), or with srv NULL the live one with this token. */
+static pjffi_srv_entry *srv_find(void *srv, long token)
+{
+    unsigned i;
+    if (srv)
+        return srv_live(srv, token);
+    for (i = 0; i < srv_cnt; ++i)
+        if (srv_tab[i].token == token)
+            return srv_live(srv_tab[i].srv, token);
+    return NULL;
+}
+
+/* Take the dialog lock of a live subscription, then PJSUA_LOCK: pjsua_pres_notify()
+ * takes both, and pjsua's order is dialog first. The subscription can only be looked
+ * up under PJSUA_LOCK, so with it held the dialog's lock is only tried; if another
+ * thread has it (and may be waiting for PJSUA_LOCK), let go and try again, as pjsua's
+ * acquire_call() does, for at most PJSUA_ACQUIRE_CALL_TIMEOUT ms. Returns the entry
+ * with both held (the dialog in *p_dlg), or NULL with neither (status in *p_status). */
+static pjffi_srv_entry *srv_lock(void *srv, long token, pjsip_dialog **p_dlg,
+                                 pj_status_t *p_status)
+{
+    pj_time_val start, now;
+    unsigned retry;
+    pj_gettickcount(&start);
+    for (retry = 0; ; ++retry) {
+        pjffi_srv_entry *e;
+        PJSUA_LOCK();
+        e = srv_find(srv, token);
+        if (!e) {
+            PJSUA_UNLOCK();
+            *p_status = PJ_EGONE;
+            return NULL;
+        }
+        *p_dlg = ((pjsua_srv_pres*)e->srv)->dlg;
+        if (pjsip_dlg_try_inc_lock(*p_dlg) == PJ_SUCCESS)
+            return e;
+        PJSUA_UNLOCK();
+        pj_gettickcount(&now);
+        PJ_TIME_VAL_SUB(now, start);
+        if (PJ_TIME_VAL_MSEC(now) >= PJSUA_ACQUIRE_CALL_TIMEOUT) {
+            *p_status = PJ_ETIMEDOUT;
+            return NULL;
+        }
+        pj_thread_sleep(retry / 10);
+    }
+}
+
+static void srv_unlock(pjsip_dialog *dlg)
+{
+    PJSUA_UNLOCK();
+    pjsip_dlg_dec_lock(dlg);
+}
+
 /* pjsua_pres_notify for a subscription that is known to be alive; PJ_EGONE otherwise.
  * The pointer is not dereferenced unless it is in the account's list. */
 static pj_status_t pjffi_pres_notify(int acc_id, void *srv, long token, int state,
@@ -128,12 +181,12 @@ static pj_status_t pjffi_pres_notify(int acc_id, void *srv, long token, int stat
                                      const pjsua_msg_data *msg_data)
 {
     pjffi_srv_entry *e;
+    pjsip_dialog *dlg;
     pj_status_t status;
-    PJSUA_LOCK();
-    e = srv_live(srv, token);
-    if (!e) {
-        status = PJ_EGONE;
-    } else if (e->acc_id != acc_id) {
+    e = srv_lock(srv, token, &dlg, &status);
+    if (!e)
+        return status;
+    if (e->acc_id != acc_id) {
         status = PJ_EINVAL;
     } else {
         status = pjsua_pres_notify(acc_id, (pjsua_srv_pres*)srv, (pjsip_evsub_state)state,
@@ -141,7 +194,7 @@ static pj_status_t pjffi_pres_notify(int acc_id, void *srv, long token, int stat
         if (status != PJ_SUCCESS)
             srv_forget(srv);   /* pjsua ends the subscription when NOTIFY fails */
     }
-    PJSUA_UNLOCK();
+    srv_unlock(dlg);
     return status;
 }
 
@@ -151,21 +204,19 @@ static pj_status_t pjffi_pres_notify(int acc_id, void *srv, long token, int stat
 static void send_pending_notify(void *user_data)
 {
     long token = (long)(pj_ssize_t)user_data;
-    unsigned i;
-    PJSUA_LOCK();
-    for (i = 0; i < srv_cnt; ++i) {
-        if (srv_tab[i].token == token) {
-            void *srv = srv_tab[i].srv;
-            int acc_id = srv_tab[i].acc_id;
-            if (srv_listed(acc_id, srv) &&
-                pjsip_evsub_get_state(((pjsua_srv_pres*)srv)->sub) < PJSIP_EVSUB_STATE_PENDING &&
-                pjsua_pres_notify(acc_id, (pjsua_srv_pres*)srv, PJSIP_EVSUB_STATE_PENDING,
-                                  NULL, NULL, PJ_FALSE, NULL) != PJ_SUCCESS)
-                srv_forget(srv);
-            break;
-        }
-    }
-    PJSUA_UNLOCK();
+    pjffi_srv_entry *e;
+    pjsip_dialog *dlg;
+    pj_status_t status;
+    void *srv;
+    e = srv_lock(NULL, token, &dlg, &status);
+    if (!e)
+        return;
+    srv = e->srv;   /* e points into the table, which the calls below may change */
+    if (pjsip_evsub_get_state(((pjsua_srv_pres*)srv)->sub) < PJSIP_EVSUB_STATE_PENDING &&
+        pjsua_pres_notify(e->acc_id, (pjsua_srv_pres*)srv, PJSIP_EVSUB_STATE_PENDING,
+                          NULL, NULL, PJ_FALSE, NULL) != PJ_SUCCESS)
+        srv_forget(srv);
+    srv_unlock(dlg);
 }
 
 /* Wraps helpers.c's shim: registers the subscription before Python sees it, and keeps
