@@ -18,7 +18,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The differential tests' figures: scenarios compared, legacy names touched."""
-    mod = sys.modules.get("test_legacy_diff")
+    mod = sys.modules.get("test_differential")
     stats = getattr(mod, "STATS", None)
     if not stats or not stats["compared"]:
         return

@@ -1,4 +1,4 @@
-"""The scenario side of the differential harness (tests/test_legacy_diff.py).
+"""The scenario side of the differential harness (tests/test_differential.py).
 
 A scenario is a program written for PJSIP's legacy ``pjsua`` module. It runs twice, each
 time in its own process: once where ``import pjsua`` finds the legacy module (built by
