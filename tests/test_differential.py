@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Set, Tuple
+from typing import Any, Dict, Iterator, List, Set, Tuple
 
 import pytest
 
@@ -25,6 +25,7 @@ _NOT_SCENARIOS = {"__init__", "tracer", "normalise", "samples"}
 NAMES = sorted(p.stem for p in SCENARIOS.glob("*.py")
                if p.stem not in _NOT_SCENARIOS and not p.stem.startswith("_"))
 TIMEOUT = 90.0
+_ASOUNDRC = "pcm.!default {\n  type null\n}\nctl.!default {\n  type hw\n  card 0\n}\n"
 
 # Filled as the tests run; conftest.py prints it in the session summary.
 STATS: Dict[str, Any] = {"compared": [], "failed": [], "touched": set(), "inventory": {},
@@ -65,21 +66,39 @@ def _netns() -> List[str]:
     return ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
 
 
-def _needs_netns(name: str) -> bool:
-    return (SCENARIOS / f"{name}.py").read_text().find("NEEDS_NETNS = True") >= 0
+def _needs(name: str, what: str) -> bool:
+    return f"{what} = True" in (SCENARIOS / f"{name}.py").read_text()
 
 
-def _start(name: str, mode: str, legacy: Path, work: Path) -> Tuple[subprocess.Popen, Path]:
+@pytest.fixture(scope="module")
+def kamailio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One kamailio (registrar and proxy on 127.0.0.1) for the scenarios that need it;
+    gives its host:port."""
+    if shutil.which("kamailio") is None:
+        pytest.skip("kamailio is not installed (tools/dev installs it)")
+    from peers.kamailio import Kamailio
+
+    server = Kamailio(tmp_path_factory.mktemp("kamailio"),
+                      users={"alice": "alice-pw", "bob": "bob-pw"}, presence=False)
+    with server.start():
+        yield f"{server.host}:{server.port}"
+
+
+def _start(name: str, mode: str, legacy: Path, work: Path,
+           extra: Dict[str, str]) -> Tuple[subprocess.Popen, Path]:
     run_dir = work / mode
     run_dir.mkdir()
     trace = run_dir / "trace"
+    # Programs that use the default sound device (the samples) get ALSA's null device.
+    (run_dir / ".asoundrc").write_text(_ASOUNDRC)
     cmd = [sys.executable, "-m", f"tests.legacy_scenarios.{name}"]
-    if _needs_netns(name):
+    if _needs(name, "NEEDS_NETNS"):
         prefix = _netns()
         if not prefix:
             pytest.skip("needs a network namespace (root, unshare and ip)")
         cmd = prefix + cmd
-    proc = subprocess.Popen(cmd, cwd=str(run_dir), env=_env(mode, legacy, trace),
+    env = dict(_env(mode, legacy, trace), HOME=str(run_dir), **extra)
+    proc = subprocess.Popen(cmd, cwd=str(run_dir), env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     return proc, trace
@@ -127,10 +146,15 @@ def _lines(trace: Dict[str, List[Any]]) -> List[str]:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_scenario_matches_legacy(name: str, legacy_dir: Path) -> None:
+def test_scenario_matches_legacy(name: str, legacy_dir: Path,
+                                 request: pytest.FixtureRequest) -> None:
+    extra = {}
+    if _needs(name, "NEEDS_KAMAILIO"):
+        extra["LEGACY_DIFF_KAMAILIO"] = request.getfixturevalue("kamailio")
     with tempfile.TemporaryDirectory(prefix=f"legacy-diff-{name}-") as tmp:
         work = Path(tmp)
-        runs = {mode: _start(name, mode, legacy_dir, work) for mode in ("legacy", "ours")}
+        runs = {mode: _start(name, mode, legacy_dir, work, extra)
+                for mode in ("legacy", "ours")}
         results = {mode: _finish(proc, f"{name} ({mode})") for mode, (proc, _) in runs.items()}
         traces = {mode: _read(trace) for mode, (_, trace) in runs.items()}
     cov = [r for r in traces["legacy"] if r["ch"] == "__coverage__"]

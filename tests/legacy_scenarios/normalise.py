@@ -15,6 +15,7 @@ from typing import Any, Dict, List
 TIME_FIELDS = {"call_time", "total_time"}
 CALL_ID_FIELDS = {"sip_call_id"}
 PORT_FIELDS = {"port"}
+COUNTDOWN_FIELDS = {"reg_expires"}  # seconds left: only whether it is positive counts
 
 _HOSTPORT = re.compile(r"(127\.0\.0\.1|\[::1\]|localhost)(:|\s+port\s+)(\d{2,5})")
 _PORT_PARAMS = re.compile(r"\b(rport=|m=audio |m=text |a=rtcp:)(\d{2,5})")
@@ -22,6 +23,7 @@ _SUBS = [
     # The default repr of an object: where it lives in memory and which module defines
     # its class (pjsua vs pjsua_ffi.config) are not behaviour.
     (re.compile(r"<(?:[\w.]+\.)?(\w+) object at 0x[0-9a-fA-F]+>"), r"<\1 object>"),
+    (re.compile(r"(Replaces=)[^>;&\s\"']+"), r"\1X"),
     (re.compile(r"\b(tag|branch)=[^;>\s\"',]+"), r"\1=X"),
     (re.compile(r"(Call-ID:|i:)[ \t]*[^\r\n]+"), r"\1 CALLID"),
     (re.compile(r"(CSeq:|cseq=)[ \t]*\d+"), r"\1 N"),
@@ -63,6 +65,8 @@ class Normaliser:
             return "TIME"
         if key in CALL_ID_FIELDS:
             return "'CALLID'" if v not in ("''",) else v
+        if key in COUNTDOWN_FIELDS and v.isdigit() and int(v) > 0:
+            return "POSITIVE"
         if key in PORT_FIELDS and v.isdigit():
             return self.port(v)
         return self.text(v)

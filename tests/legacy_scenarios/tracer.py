@@ -225,8 +225,18 @@ if MODE == "legacy" and os.environ.get("LEGACY_DIFF_COVERAGE"):
 # ------------------------------------------------------------------ the trace
 
 
-def _obj_name(obj: Any) -> str:
-    return type(obj).__name__
+# The fields of the legacy info classes, read by name even where dir() does not list
+# them (an object may make them on first use).
+INFO_FIELDS = {
+    "CallInfo": "role account uri contact remote_uri remote_contact sip_call_id state "
+                "state_text last_code last_reason media_state media_dir conf_slot "
+                "call_time total_time",
+    "AccountInfo": "is_default uri reg_active reg_expires reg_status reg_reason "
+                   "online_status online_text",
+    "BuddyInfo": "uri contact online_status online_text subscribed sub_state "
+                 "sub_term_reason activity",
+    "TransportInfo": "type description is_reliable is_secure is_datagram host port ref_cnt",
+}
 
 
 class Tracer:
@@ -282,7 +292,8 @@ class Tracer:
     def fields(self, obj: Any, depth: int = 1) -> Dict[str, Any]:
         """str() of ``obj`` and every public non-callable attribute it has."""
         out: Dict[str, Any] = {"str": str(obj)}
-        names = [n for n in dir(obj) if not n.startswith("_")]
+        names = sorted({n for n in dir(obj) if not n.startswith("_")}
+                       | set(INFO_FIELDS.get(type(obj).__name__, "").split()))
         if _is_rxdata(obj):
             names = list(RXDATA_FIELDS)
             if _COVERAGE is not None:
@@ -334,7 +345,7 @@ class Tracer:
 
     def ev(self, channel: str, *items: Any) -> None:
         """A callback's record in its own channel."""
-        self._write(channel, [self.val(x) for x in items])
+        self._write(channel, [x if isinstance(x, dict) else self.val(x) for x in items])
 
 
 def _is_rxdata(obj: Any) -> bool:

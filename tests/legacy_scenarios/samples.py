@@ -1,0 +1,110 @@
+"""Runs one of pjproject's legacy samples (``pjsip-apps/src/python/samples/*.py``,
+Python 2) converted to Python 3 at run time, never copied: with lib2to3 where Python
+has it, else fissix (its fork on PyPI; tools/dev installs it).
+
+The sample's standard input is a script of ``(pattern, line)`` steps: each line is
+given when the sample's output so far matches the pattern. Its output, less pjsip's log
+lines (they carry times and thread names), goes into the trace line by line."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any, List, Tuple
+
+from tests.legacy_scenarios.tracer import T
+
+SAMPLES = Path(__file__).resolve().parents[2] / "vendor" / "pjproject" / "pjsip-apps" / \
+    "src" / "python" / "samples"
+_LOG_LINE = re.compile(r"^\s*\d\d:\d\d:\d\d\.\d{3} ")
+
+
+def convert(source: str) -> str:
+    """Python 2 source to Python 3 with the standard 2to3 fixers."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            from lib2to3 import refactor  # type: ignore[import-not-found]
+            fixers = "lib2to3.fixes"
+        except ImportError:
+            from fissix import refactor  # type: ignore[import-not-found,no-redef]
+            fixers = "fissix.fixes"
+    tool = refactor.RefactoringTool(refactor.get_fixers_from_package(fixers))
+    return str(tool.refactor_string(source, "sample"))
+
+
+class _Output(io.TextIOBase):
+    """The sample's stdout: log lines dropped, other lines traced, all kept for the
+    script's patterns."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self._line = ""
+        self._after_log = False
+        self.cv = threading.Condition()
+
+    def write(self, s: str) -> int:
+        if _LOG_LINE.match(s):  # one pjsip log entry (maybe several lines) per write
+            self._after_log = True
+            return len(s)
+        if self._after_log and s == " ":  # the end=" " of the sample's log print
+            self._after_log = False
+            return len(s)
+        self._after_log = False
+        with self.cv:
+            self._line += s
+            while "\n" in self._line:
+                line, self._line = self._line.split("\n", 1)
+                if not _LOG_LINE.match(line):
+                    line = line.strip()  # print(x, end=" ") leaves spaces py2 did not
+                    self.text += line + "\n"
+                    T.ev("stdout", line)
+            self.cv.notify_all()
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+
+class _Script(io.TextIOBase):
+    def __init__(self, out: _Output, steps: List[Tuple[str, str]], timeout: float) -> None:
+        self.out = out
+        self.steps = list(steps)
+        self.timeout = timeout
+
+    def readline(self, size: int = -1) -> str:
+        if not self.steps:
+            return ""
+        pattern, line = self.steps.pop(0)
+        with self.out.cv:
+            ok = self.out.cv.wait_for(lambda: re.search(pattern, self.out.text, re.M),
+                                      self.timeout)
+        if line == "__URI__":  # the program's own SIP URI, as it printed it
+            found = re.search(r"My SIP URI is (\S+)", self.out.text)
+            line = found.group(1) if found else ""
+        T.ev("stdin", pattern, bool(ok), line)
+        time.sleep(0.3)  # let the program settle, as a person at the keyboard would
+        return line + "\n"
+
+
+def run(name: str, argv: List[str], steps: List[Tuple[str, str]],
+        timeout: float = 15.0) -> None:
+    """Run sample ``name`` with ``argv`` and the stdin script ``steps``."""
+    code = compile(convert((SAMPLES / name).read_text()), str(SAMPLES / name), "exec")
+    out = _Output()
+    old = sys.stdout, sys.stdin, sys.argv
+    sys.stdout, sys.stdin, sys.argv = out, _Script(out, steps, timeout), [name, *argv]
+    status: Any = 0
+    try:
+        exec(code, {"__name__": "__main__"})
+    except SystemExit as exc:
+        status = exc.code
+    finally:
+        out.write("\n")
+        sys.stdout, sys.stdin, sys.argv = old
+    T.note("exit status", status)
