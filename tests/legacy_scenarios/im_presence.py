@@ -1,6 +1,7 @@
 """Presence and instant messages between two accounts in one process: buddies,
 subscriptions, status changes, pagers and typing, pres_notify, and misuse."""
 
+import socket
 import time
 
 import pjsua as pj
@@ -15,6 +16,9 @@ from tests.legacy_scenarios.tracer import (
     wait,
 )
 
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.bind(("127.0.0.1", 0))
+udp_port = sock.getsockname()[1]
 lib = loopback_lib(pj.Lib())
 tp_a = loopback_transport(lib)
 tp_b = loopback_transport(lib)
@@ -52,7 +56,29 @@ T.call("a.send_pager()", a.send_pager, uri(tp_b, "bob"), "direct")
 T.call("a.send_pager(kw)", a.send_pager, uri="sip:nobody@127.0.0.1:9", text="lost", im_id=9,
        content_type="text/plain", hdr_list=[("X-Q", "2")])
 T.call("a.send_pager(bad uri)", a.send_pager, "not a uri", "x")
+# Bob knows Alice as a buddy: what she sends him reaches that buddy's callback.
+alice = T.call("b.add_buddy(alice)", b.add_buddy, uri(tp_a, "alice"),
+               BuddyTrace("bob/buddy"))
+T.call("a.send_pager() to a buddy", a.send_pager, uri(tp_b, "bob"), "to my buddy")
 time.sleep(1.5)
+T.call("alice.delete()", alice.delete)
+# An unsolicited MWI NOTIFY (pjsua accepts them by default) reaches on_mwi_info.
+mwi_body = "Messages-Waiting: yes\r\nVoice-Message: 2/8 (0/2)\r\n"
+bob = tp_b.info()
+notify = (f"NOTIFY sip:bob@127.0.0.1:{bob.port} SIP/2.0\r\n"
+          f"Via: SIP/2.0/UDP 127.0.0.1:{udp_port};branch=z9hG4bK-mwi-1\r\n"
+          "Max-Forwards: 70\r\n"
+          f"From: <sip:voicemail@127.0.0.1:{udp_port}>;tag=mwi1\r\n"
+          f"To: <sip:bob@127.0.0.1:{bob.port}>\r\n"
+          "Call-ID: mwi-harness-1\r\nCSeq: 1 NOTIFY\r\n"
+          f"Contact: <sip:voicemail@127.0.0.1:{udp_port}>\r\n"
+          "Event: message-summary\r\nSubscription-State: active\r\n"
+          "Content-Type: application/simple-message-summary\r\n"
+          f"Content-Length: {len(mwi_body)}\r\n\r\n{mwi_body}")
+sock.sendto(notify.encode(), ("127.0.0.1", bob.port))
+sock.settimeout(5)
+T.note("MWI NOTIFY answered", sock.recv(4096).split(b"\r\n")[0].decode())
+time.sleep(0.5)
 T.call("buddy.set_callback()", buddy.set_callback, BuddyTrace("alice/buddy2"))
 T.call("unsubscribe()", buddy.unsubscribe)
 time.sleep(0.5)

@@ -68,6 +68,15 @@ if MODE == "legacy":
 # ------------------------------------------------------------------ coverage
 
 
+# Underscored attributes that legacy programs use: an id to put in a config
+# (``AccountConfig.transport_id = transport._id``) or to give to ``modify_account``.
+USED_PRIVATE = ("Transport._id", "Account._id")
+# Classes whose objects the library makes: their constructor counts as touched when the
+# library runs it for a program (programs never call it themselves).
+LIB_MADE = ("Transport", "TransportInfo", "Account", "AccountInfo", "Call", "CallInfo",
+            "Buddy", "BuddyInfo", "SoundDeviceInfo", "CodecInfo", "CodecParameter")
+
+
 def _defined_here(cls: Any) -> bool:
     return isinstance(cls, type) and getattr(cls, "__module__", "") == "pjsua"
 
@@ -81,9 +90,8 @@ def inventory() -> Dict[str, List[str]]:
     """Every name of the legacy module's surface, by class (run in a legacy process).
 
     Names are ``Class.attr``, ``Class.method()``, ``Class.method(param)`` (the parameter
-    given) and ``Class.method(param=)`` (its default used). Underscored attributes are
-    in it only where programs use them (``_id``), as listed by /work/shared's inventory
-    when present."""
+    given) and ``Class.method(param=)`` (its default used). Underscored names are not in
+    it, except the ids programs pass back to the library (:data:`USED_PRIVATE`)."""
     names: Dict[str, List[str]] = {}
     for cname, cls in sorted(vars(pjsua).items()):
         if cname.startswith("_") or not _defined_here(cls):
@@ -105,6 +113,7 @@ def inventory() -> Dict[str, List[str]]:
                         out.append(f"{cname}.{attr}({p.name}=)")
             elif not attr.startswith("_"):
                 out.append(f"{cname}.{attr}")
+        out.extend(n for n in USED_PRIVATE if n.startswith(cname + "."))
         names[cname] = out
     names[RXDATA] = [f"{RXDATA}.{f}" for f in RXDATA_FIELDS]
     return names
@@ -139,7 +148,8 @@ class _Coverage:
                 continue
             for attr, value in list(vars(cls).items()):
                 if f"{cname}.{attr}()" in self.inv[cname]:
-                    setattr(cls, attr, self._wrap(cname, attr, value, always=False))
+                    made = attr == "__init__" and cname in LIB_MADE
+                    setattr(cls, attr, self._wrap(cname, attr, value, always=made))
             self._attr_hooks(cls, cname)
             cls.__init_subclass__ = classmethod(self._subclass_hook)  # type: ignore[attr-defined]
 
