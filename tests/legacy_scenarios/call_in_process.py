@@ -44,11 +44,15 @@ T.call("send_pager(kw)", call.send_pager, text="<b>x</b>", im_id=7,
        content_type="text/html", hdr_list=[("X-Pager", "2")])
 T.call("send_request(INFO)", call.send_request, "INFO", hdr_list=[("X-Info", "1")],
        content_type="application/dtmf-relay", body="Signal=5\r\nDuration=160\r\n")
+T.call("send_request(OPTIONS)", call.send_request, "OPTIONS")
 time.sleep(0.5)
 for op in ("hold", "unhold", "reinvite", "update"):
     T.call(f"{op}()", getattr(call, op), hdr_list=[("X-Op", op)])
     wait(lambda: call.info().media_state in (pj.MediaState.ACTIVE, pj.MediaState.LOCAL_HOLD),
          2)
+    time.sleep(0.6)
+for op in ("hold", "unhold", "reinvite"):  # and with their defaults
+    T.call(f"{op}() with defaults", getattr(call, op))
     time.sleep(0.6)
 T.call("update(options=0)", call.update, options=0)
 time.sleep(0.6)

@@ -59,9 +59,14 @@ T.call("a.send_pager(bad uri)", a.send_pager, "not a uri", "x")
 # Bob knows Alice as a buddy: what she sends him reaches that buddy's callback.
 alice = T.call("b.add_buddy(alice)", b.add_buddy, uri(tp_a, "alice"),
                BuddyTrace("bob/buddy"))
+# The From of Alice's requests carries no port: a buddy by that URI matches it.
+alice2 = T.call("b.add_buddy(alice without port)", b.add_buddy, "sip:alice@127.0.0.1",
+                BuddyTrace("bob/buddy-noport"))
 T.call("a.send_pager() to a buddy", a.send_pager, uri(tp_b, "bob"), "to my buddy")
+T.call("buddy.send_typing_ind() to a buddy", buddy.send_typing_ind, True)
 time.sleep(1.5)
 T.call("alice.delete()", alice.delete)
+T.call("alice2.delete()", alice2.delete)
 # An unsolicited MWI NOTIFY (pjsua accepts them by default) reaches on_mwi_info.
 mwi_body = "Messages-Waiting: yes\r\nVoice-Message: 2/8 (0/2)\r\n"
 bob = tp_b.info()

@@ -57,6 +57,8 @@ for c in codecs:
                                                       "channel_count", "avg_bps", "pt",
                                                       "vad_enabled", "plc_enabled")])
 T.note("str(codec)", str(codecs[0]))
+T.note("codec ptime, frm_ptime are ints", [isinstance(c.ptime, int) and isinstance(
+    c.frm_ptime, int) for c in codecs])
 name = codecs[0].name
 param = lib.get_codec_parameter(name)
 T.note("codec parameter", [param.vad_enabled, param.plc_enabled, str(param)])

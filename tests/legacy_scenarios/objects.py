@@ -43,6 +43,12 @@ T.obj("AuthCred(...)", pj.AuthCred("realm", "user", "pw"))
 T.obj("AuthCred(kw)", pj.AuthCred(realm="*", username="u", passwd="p", scheme="Digest",
                                   passwd_type=0))
 
+# Objects a program may make itself, with every default.
+T.obj("CallInfo()", pj.CallInfo())
+T.obj("BuddyInfo()", pj.BuddyInfo())
+for cb in (pj.AccountCallback(), pj.CallCallback(), pj.BuddyCallback()):
+    T.obj(type(cb).__name__ + "()", cb)
+
 # The legacy SIPUri parses with pjsip: without a Lib (pjlib) it crashes the process.
 lib = pj.Lib()
 for text in ("sip:alice@example.org", '"Bob" <sip:bob@127.0.0.1:5070;transport=tcp>',

@@ -49,12 +49,12 @@ def _raisable_error() -> None:
         return
 
     class Error(legacy_error, Exception):  # type: ignore[misc,valid-type]
-        """The legacy Error, made raisable (the deliberate difference of ours)."""
+        """The legacy Error, made raisable (the deliberate difference of ours); its
+        methods are legacy's own."""
 
-        def __init__(self, *args: Any, **kw: Any) -> None:
-            legacy_error.__init__(self, *args, **kw)
-
+        __init__ = legacy_error.__init__
         __str__ = legacy_error.__str__
+        _legacy_original = legacy_error
 
     Error.__name__ = Error.__qualname__ = "Error"
     Error.__module__ = "pjsua"
@@ -97,7 +97,7 @@ def inventory() -> Dict[str, List[str]]:
         if cname.startswith("_") or not _defined_here(cls):
             continue
         out: List[str] = []
-        for attr, value in sorted(vars(cls).items()):
+        for attr, value in sorted(vars(getattr(cls, "_legacy_original", cls)).items()):
             if attr.startswith("__") and attr != "__init__":
                 continue
             if inspect.isfunction(value) or isinstance(value, (staticmethod, classmethod)):
@@ -146,6 +146,7 @@ class _Coverage:
             if _is_constants(cls):
                 setattr(pjsua, cname, _ConstProxy(cls, cname, self))
                 continue
+            cls = getattr(cls, "_legacy_original", cls)
             for attr, value in list(vars(cls).items()):
                 if f"{cname}.{attr}()" in self.inv[cname]:
                     made = attr == "__init__" and cname in LIB_MADE
@@ -153,10 +154,13 @@ class _Coverage:
             self._attr_hooks(cls, cname)
             cls.__init_subclass__ = classmethod(self._subclass_hook)  # type: ignore[attr-defined]
 
-    def _wrap(self, cname: str, attr: str, value: Any, always: bool) -> Any:
+    def _wrap(self, cname: str, attr: str, value: Any, always: bool,
+              base: Any = None) -> Any:
+        """``value`` wrapped to note its calls; parameters are named as in ``base`` (the
+        legacy method a program's override stands for), else as in ``value``."""
         kind = type(value) if isinstance(value, (staticmethod, classmethod)) else None
         fn = value.__func__ if kind else value
-        sig = inspect.signature(fn)
+        sig = inspect.signature(base if base is not None else fn)
         cov = self
 
         def wrapper(*args: Any, **kw: Any) -> Any:
@@ -207,7 +211,9 @@ class _Coverage:
             for base in sub.__mro__[1:]:
                 bname = base.__name__
                 if _defined_here(base) and f"{bname}.{attr}()" in self.inv.get(bname, ()):
-                    setattr(sub, attr, self._wrap(bname, attr, value, always=True))
+                    legacy_fn = getattr(vars(base)[attr], "__wrapped__", vars(base)[attr])
+                    setattr(sub, attr, self._wrap(bname, attr, value, always=True,
+                                                  base=legacy_fn))
                     break
 
 
@@ -342,7 +348,7 @@ class Tracer:
         self._write(channel, [label, str(obj)])
         return obj
 
-    def call(self, label: str, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    def call(self, label: str, fn: Callable[..., Any], /, *args: Any, **kw: Any) -> Any:
         """Call ``fn``; record what it returned or raised. Returns the value (None when it
         raised)."""
         try:
@@ -482,7 +488,13 @@ def _callbacks() -> Dict[str, type]:
             self.calls.append(call)
             call.set_callback(CallTrace(f"{self.channel}/call{len(self.calls)}"))
             for code in self.codes:
-                T.ev(self.channel, "answer", code, _try(call.answer, code))
+                if code == 200:  # the defaults
+                    T.ev(self.channel, "answer", code, _try(call.answer))
+                elif code == 180:
+                    T.ev(self.channel, "answer", code,
+                         _try(call.answer, code=180, reason="Ringing", hdr_list=[("X-A", "1")]))
+                else:
+                    T.ev(self.channel, "answer", code, _try(call.answer, code))
 
         def on_reg_state(self) -> None:
             info = self.account.info()
@@ -527,7 +539,7 @@ def _callbacks() -> Dict[str, type]:
     return {"CallTrace": CallTrace, "AccountTrace": AccountTrace, "BuddyTrace": BuddyTrace}
 
 
-def _try(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+def _try(fn: Callable[..., Any], /, *args: Any, **kw: Any) -> Any:
     try:
         return T.val(fn(*args, **kw))
     except Exception as exc:

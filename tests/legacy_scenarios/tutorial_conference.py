@@ -18,6 +18,13 @@ with wave.open("hello.wav", "wb") as w:
                            for i in range(16000)))
 
 slots = {}
+said = {}
+
+
+def say(who, *words):
+    """What a party says, kept per party: the parties' callbacks interleave as the
+    scheduler likes, but each party's own order is the library's."""
+    said.setdefault(who, []).append(" ".join(map(str, words)))
 
 
 class Party(pj.CallCallback):
@@ -28,7 +35,7 @@ class Party(pj.CallCallback):
 
     def on_state(self):
         ci = self.call.info()
-        print(self.name, "call is", ci.state_text, "last code =", ci.last_code,
+        say(self.name, "call is", ci.state_text, "last code =", ci.last_code,
               "(" + ci.last_reason + ")")
         if ci.state == pj.CallState.DISCONNECTED:
             self.done = True
@@ -37,7 +44,7 @@ class Party(pj.CallCallback):
         ci = self.call.info()
         if ci.media_state == pj.MediaState.ACTIVE:
             slots[self.name] = ci.conf_slot
-            print(self.name, "media is active")
+            say(self.name, "media is active")
 
 
 class Answerer(pj.AccountCallback):
@@ -47,7 +54,7 @@ class Answerer(pj.AccountCallback):
         self.calls = []
 
     def on_incoming_call(self, call):
-        print(self.name, "incoming call from", call.info().remote_uri)
+        say(self.name, "incoming call from", call.info().remote_uri)
         self.calls.append(call)
         call.set_callback(Party(self.name + "<"))
         call.answer(200)
@@ -92,6 +99,8 @@ try:
         print("recorded", w.getnframes() > 8000, "frames at", w.getframerate(), "Hz")
     lib.destroy()
     lib = None
+    for who in sorted(said):
+        print("\n".join(said[who]))
 except pj.Error as e:
     print("Exception: " + str(e))
     T.note("error", str(e))
