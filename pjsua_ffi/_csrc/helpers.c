@@ -697,6 +697,7 @@ static void on_incoming_call(pjsua_acc_id acc_id, pjsua_call_id call_id, pjsip_r
         pj_ansi_snprintf(src, sizeof(src), "%s:%d", rdata->pkt_info.src_name,
                          rdata->pkt_info.src_port);
         ev.s[4] = pj_str(src);
+        ev.s[3] = pj_str(pjsip_rx_data_get_info(rdata));  /* pjsip's one-line summary */
     }
     deliver(&ev);
 }
