@@ -344,6 +344,7 @@ class Call(_Handle):
         md = msg_data(keep, hdr_list)
         r = to_bytes(reason, "reason") if reason else ffi.NULL
         self._c_own("call_hangup", C.pjffi_call_hangup, code, r, len(r) if reason else 0, md)
+        self._lib._wait_delivered()  # callbacks of what it raised first, as in legacy
 
     def hold(self, hdr_list: HeaderList = None) -> None:
         """Put the call on hold (re-INVITE with sendonly media)."""

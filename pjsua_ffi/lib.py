@@ -94,6 +94,7 @@ _CREATED, _INITIALIZED, _STARTED, _CLOSING, _DESTROYED = range(5)
 _SYNC_LOCK_WAIT = 0.5  # seconds a callback that needs an answer waits for the lock
 _MAX_PENDING = 256     # events kept for a call without a callback
 _DESTROY_LOCK_WAIT = 30.0  # seconds destroy() waits for a thread holding auto_lock()
+_SEQ_WAIT = 5.0        # seconds an API call waits for the callbacks of its own events
 _BATCH = 64            # events taken from the C queue per call into C
 _PY_TOKENS = itertools.count(-1, -1)
 
@@ -159,6 +160,9 @@ class Lib(_MediaMixin):
         self._has_thread = False
         self._quit = False
         self._delivering = 0  # the thread running the handlers of a batch (see _post)
+        self._done_seq = C.pjffi_event_seq()  # queued events handled (_wait_delivered)
+        self._seq_cv = threading.Condition(threading.Lock())
+        self._seq_waiters = 0
         self._batch = ffi.new("pjffi_event *[]", _BATCH)
         self._default_setting: Any = None
         self._tls = _ThreadState()
@@ -416,6 +420,11 @@ class Lib(_MediaMixin):
                                   traceback.format_exc())
                 # This frame waits in C next: it must not keep the last call alive.
                 item = ev = None
+                if count:
+                    self._done_seq += count
+                    if self._seq_waiters:
+                        with self._seq_cv:
+                            self._seq_cv.notify_all()
                 if not events.empty():
                     n += self._run_posted()
                 if self._quit or self._state == _DESTROYED:
@@ -466,6 +475,29 @@ class Lib(_MediaMixin):
                     tls.snap = prev
         finally:
             lock.release()
+
+    def _wait_delivered(self) -> None:
+        """Wait until the callback thread has delivered every event queued so far.
+
+        In the legacy module the callbacks of events that an API call raises (the
+        CALLING state of ``make_call``, the DISCONNECTED state of ``hangup``) run before
+        the call returns; this keeps that order for the calling thread. Not done on the
+        callback thread, in a callback pjsua waits on, while this thread holds the
+        library lock (the callback thread needs it), or without a callback thread."""
+        thread = self._thread
+        if (thread is None or threading.current_thread() is thread or self._tls.sync
+                or self._lock._is_owned()):  # type: ignore[attr-defined]
+            return
+        target = C.pjffi_event_seq()
+        if self._done_seq >= target:
+            return
+        with self._seq_cv:
+            self._seq_waiters += 1
+            try:
+                self._seq_cv.wait_for(lambda: self._done_seq >= target
+                                      or self._state != _STARTED, timeout=_SEQ_WAIT)
+            finally:
+                self._seq_waiters -= 1
 
     def _event_snapshot(self, obj: Any) -> Any:
         snap = self._tls.snap
