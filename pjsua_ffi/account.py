@@ -8,7 +8,7 @@ from ._binding import C, HeaderList, Text, ffi, from_str, int_to_ptr, msg_data, 
 from ._object import _Handle
 from .call import Call, CallCallback, RxData
 from .constants import PresenceActivity
-from .errors import Error
+from .errors import Error, legacy_ops
 from .uri import _uri_text, uri_error
 
 _IM: Any = None
@@ -74,8 +74,9 @@ class AccountCallback:
         """Registration state changed: see ``self.account.info()``."""
 
     def on_incoming_call(self, call: Call) -> None:
-        """A call arrived. Without an override it is rejected with 486 Busy Here."""
-        call.hangup(486, "Busy Here")
+        """A call arrived. Without an override it is rejected (603 Decline, as in the
+        legacy module)."""
+        call.hangup()
 
     def on_incoming_call2(self, call: Call, rdata: RxData) -> None:
         """Like :meth:`on_incoming_call`, with the INVITE's text in ``rdata``."""
@@ -109,6 +110,7 @@ class AccountCallback:
         after TERMINATED it is gone. Not in the legacy module."""
 
 
+@legacy_ops()
 class Account(_Handle):
     """A SIP account created by :meth:`Lib.create_account`."""
 
@@ -118,7 +120,9 @@ class Account(_Handle):
         self._deleted = False
         self._cb: AccountCallback = AccountCallback(self)
         self._buddies: Dict[int, "Buddy"] = {}
-        self._obj_name = f"Account {id}"
+        ai = ffi.new("pjsua_acc_info *")  # created by the caller: it is alive
+        C.pjsua_acc_get_info(id, ai)
+        self._obj_name = "{Account " + from_str(ai.acc_uri) + "}"
         if cb is not None:
             self.set_callback(cb)
 
@@ -126,9 +130,10 @@ class Account(_Handle):
         if self._deleted:
             raise Error(op, self, C.PJ_EINVALIDOP, "the account was deleted")
 
-    def is_valid(self) -> bool:
-        """True until the account is deleted (or the library destroyed)."""
-        return not self._deleted and self._lib._running()
+    def is_valid(self) -> int:
+        """1 until the account is deleted (or the library destroyed), then 0 (ints, as
+        the legacy module gives them)."""
+        return int(not self._deleted and self._lib._running())
 
     def info(self) -> AccountInfo:
         """An :class:`AccountInfo` snapshot (inside ``on_reg_state``: as of the event)."""
@@ -136,7 +141,10 @@ class Account(_Handle):
         if snap is not None:
             return snap
         ai = ffi.new("pjsua_acc_info *")
-        self._c("acc_get_info", C.pjsua_acc_get_info, self._id, ai)
+        try:
+            self._c("info()", C.pjsua_acc_get_info, self._id, ai)
+        except Error:  # deleted, or the library destroyed: as the legacy module says it
+            raise Error("info()", self, -1, "Invalid account") from None
         return AccountInfo(ai)
 
     def set_callback(self, cb: Optional[AccountCallback]) -> None:
@@ -152,8 +160,11 @@ class Account(_Handle):
         """Make this the account used when no other one matches."""
         self._c("acc_set_default", C.pjsua_acc_set_default, self._id)
 
-    def is_default(self) -> bool:
-        """Whether this is the default account."""
+    def is_default(self) -> Any:
+        """Whether this is the default account (0 once it is no longer valid, as in the
+        legacy module)."""
+        if not self.is_valid():
+            return 0
         self._lib._enter("acc_get_default", self)
         try:
             self._check("acc_get_default")
@@ -210,7 +221,7 @@ class Account(_Handle):
             lib._unregister_call(call)
             raise
         call._id = p_id[0]
-        call._obj_name = f"Call {call._id}"
+        lib._wait_delivered()  # CALLING reaches cb before make_call returns, as in legacy
         return call
 
     # -- presence and messages (see also buddy.py)

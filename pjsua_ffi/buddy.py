@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 from ._binding import C, HeaderList, Text, ffi, from_str, msg_data, new_str, ptr_to_int
 from ._object import _Handle
 from .constants import PresenceActivity, SubscriptionState
-from .errors import Error
+from .errors import Error, legacy_ops
 from .lib import Delivery, Lib, register_handler
 
 if TYPE_CHECKING:
@@ -115,6 +115,7 @@ class BuddyCallback:
         """The buddy started or stopped typing (outside any call)."""
 
 
+@legacy_ops()
 class Buddy(_Handle):
     """A presence buddy of an account, from :meth:`Account.add_buddy`."""
 
@@ -127,7 +128,7 @@ class Buddy(_Handle):
         self._uri = ""
         self._deleted = False
         self._cb: BuddyCallback = BuddyCallback(self)
-        self._obj_name = f"Buddy {id}"
+        self._obj_name = "{Buddy }"  # add_buddy() gives the URI
         if cb is not None:
             self.set_callback(cb)
 
@@ -150,7 +151,10 @@ class Buddy(_Handle):
         if snap is not None:
             return snap
         bi = ffi.new("pjsua_buddy_info *")
-        self._c("buddy_get_info", C.pjsua_buddy_get_info, self._id, bi)
+        try:
+            self._c("info()", C.pjsua_buddy_get_info, self._id, bi)
+        except Error:  # deleted, or the library destroyed: the legacy module gives
+            return BuddyInfo()  # an empty BuddyInfo then, never an error
         return BuddyInfo(bi)
 
     def set_callback(self, cb: Optional[BuddyCallback]) -> None:
@@ -260,6 +264,7 @@ def add_buddy(acc: "Account", uri: str, cb: Optional[BuddyCallback]) -> Buddy:
     buddy = Buddy(lib, p_id[0], acc, cb)
     buddy._token = token
     buddy._uri = uri
+    buddy._obj_name = "{Buddy " + uri + "}"
     acc._buddies[buddy._id] = buddy
     _buddies[token] = buddy
     return buddy

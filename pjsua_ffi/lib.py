@@ -76,7 +76,7 @@ from .config import (
     fill_ua_config,
 )
 from .constants import TransportType
-from .errors import Error
+from .errors import Error, legacy_ops
 from .media import _MediaMixin
 from .transport import Transport
 from .uri import _uri_text, uri_error  # noqa: F401  (im.py takes them from here)
@@ -93,6 +93,8 @@ _PJ_TO_LOGGING = {0: logging.CRITICAL, 1: logging.ERROR, 2: logging.WARNING, 3: 
 _CREATED, _INITIALIZED, _STARTED, _CLOSING, _DESTROYED = range(5)
 _SYNC_LOCK_WAIT = 0.5  # seconds a callback that needs an answer waits for the lock
 _MAX_PENDING = 256     # events kept for a call without a callback
+_DESTROY_LOCK_WAIT = 30.0  # seconds destroy() waits for a thread holding auto_lock()
+_SEQ_WAIT = 5.0        # seconds an API call waits for the callbacks of its own events
 _BATCH = 64            # events taken from the C queue per call into C
 _PY_TOKENS = itertools.count(-1, -1)
 
@@ -135,6 +137,7 @@ class _ThreadState(threading.local):
     snap: Any = None    # (object, snapshot) of the event being delivered
 
 
+@legacy_ops()
 class Lib(_MediaMixin):
     """The pjsua library. One instance per process at a time."""
 
@@ -144,8 +147,7 @@ class Lib(_MediaMixin):
     def __init__(self) -> None:
         with Lib._instance_lock:
             if Lib._instance is not None:
-                raise Error("Lib", None, C.PJ_EINVALIDOP,
-                            "a Lib already exists: use Lib.instance() or destroy() it first")
+                raise Error("__init()__", None, -1, "Library instance already exist")
             Lib._instance = self
         self._obj_name = "Lib"
         self._lock = threading.RLock()
@@ -158,6 +160,9 @@ class Lib(_MediaMixin):
         self._has_thread = False
         self._quit = False
         self._delivering = 0  # the thread running the handlers of a batch (see _post)
+        self._done_seq = C.pjffi_event_seq()  # queued events handled (_wait_delivered)
+        self._seq_cv = threading.Condition(threading.Lock())
+        self._seq_waiters = 0
         self._batch = ffi.new("pjffi_event *[]", _BATCH)
         self._default_setting: Any = None
         self._tls = _ThreadState()
@@ -176,8 +181,11 @@ class Lib(_MediaMixin):
             with Lib._instance_lock:
                 Lib._instance = None
             _events.lib = None
-            raise Error("pjsua_create", self, status)
+            raise Error("_pjsua.create()", None, status)
         atexit.register(self._atexit)
+
+    def __str__(self) -> str:
+        return "Lib"
 
     # ------------------------------------------------------------------ life cycle
 
@@ -246,11 +254,18 @@ class Lib(_MediaMixin):
 
     def destroy(self) -> None:
         """Shut pjsua down: calls are hung up, every object becomes unusable, and a new
-        :class:`Lib` may be created afterwards. Safe to call from a callback."""
-        with self._gate:
-            if self._state in (_CLOSING, _DESTROYED):
-                return
-            self._state = _CLOSING
+        :class:`Lib` may be created afterwards. Safe to call from a callback. Waits
+        while another thread holds the library lock (``auto_lock()``), as every
+        library call does."""
+        locked = not self._tls.sync and self._lock.acquire(timeout=_DESTROY_LOCK_WAIT)
+        try:
+            with self._gate:
+                if self._state in (_CLOSING, _DESTROYED):
+                    return
+                self._state = _CLOSING
+        finally:
+            if locked:
+                self._lock.release()
         if self._tls.sync:
             # Inside a callback that pjsua is waiting on: finish on another thread.
             threading.Thread(target=self._finish_destroy, name="pjsua-destroy").start()
@@ -306,11 +321,21 @@ class Lib(_MediaMixin):
     # ------------------------------------------------------------------ the gate
 
     def _enter(self, op: str, obj: Any) -> None:
-        with self._gate_lock:
-            if self._state not in (_INITIALIZED, _STARTED):
-                raise Error(op, obj, C.PJ_EINVALIDOP, _state_text(self._state))
-            self._in_flight += 1
+        # Every call holds the library lock, as in the legacy module: while another
+        # thread holds auto_lock() (or a callback runs), it waits. Not in a callback
+        # that pjsua waits on (see _run_sync): that thread may hold pjsua's locks.
         tls = self._tls
+        if not tls.sync:
+            self._lock.acquire()
+        try:
+            with self._gate_lock:
+                if self._state not in (_INITIALIZED, _STARTED):
+                    raise Error(op, obj, C.PJ_EINVALIDOP, _state_text(self._state))
+                self._in_flight += 1
+        except BaseException:
+            if not tls.sync:
+                self._lock.release()
+            raise
         if not tls.registered:
             # Once per thread and library: pjlib aborts on calls from unknown threads.
             C.pjffi_thread_register(b"python")
@@ -321,6 +346,8 @@ class Lib(_MediaMixin):
             self._in_flight -= 1
             if self._in_flight == 0 and self._state == _CLOSING:
                 self._gate.notify_all()
+        if not self._tls.sync:
+            self._lock.release()
 
     def _call(self, op: str, fn: Callable[..., int], *args: Any) -> None:
         self._enter(op, self)
@@ -393,6 +420,11 @@ class Lib(_MediaMixin):
                                   traceback.format_exc())
                 # This frame waits in C next: it must not keep the last call alive.
                 item = ev = None
+                if count:
+                    self._done_seq += count
+                    if self._seq_waiters:
+                        with self._seq_cv:
+                            self._seq_cv.notify_all()
                 if not events.empty():
                     n += self._run_posted()
                 if self._quit or self._state == _DESTROYED:
@@ -420,7 +452,14 @@ class Lib(_MediaMixin):
     def _deliver(self, item: Tuple[Any, ...]) -> None:
         """Run one queued event under the library lock, with its snapshot visible."""
         snapshot = item[2]
-        with self._lock:
+        lock = self._lock
+        if not lock.acquire(blocking=False):
+            # Held by another thread (auto_lock(), an API call): wait, unless the
+            # library is being destroyed meanwhile (then the event is dropped).
+            while not lock.acquire(timeout=0.05):
+                if self._quit or self._state == _DESTROYED:
+                    return
+        try:
             tls = self._tls
             prev = tls.snap
             if snapshot is not None:
@@ -434,6 +473,31 @@ class Lib(_MediaMixin):
             finally:
                 if snapshot is not None or prev is not None:
                     tls.snap = prev
+        finally:
+            lock.release()
+
+    def _wait_delivered(self) -> None:
+        """Wait until the callback thread has delivered every event queued so far.
+
+        In the legacy module the callbacks of events that an API call raises (the
+        CALLING state of ``make_call``, the DISCONNECTED state of ``hangup``) run before
+        the call returns; this keeps that order for the calling thread. Not done on the
+        callback thread, in a callback pjsua waits on, while this thread holds the
+        library lock (the callback thread needs it), or without a callback thread."""
+        thread = self._thread
+        if (thread is None or threading.current_thread() is thread or self._tls.sync
+                or self._lock._is_owned()):  # type: ignore[attr-defined]
+            return
+        target = C.pjffi_event_seq()
+        if self._done_seq >= target:
+            return
+        with self._seq_cv:
+            self._seq_waiters += 1
+            try:
+                self._seq_cv.wait_for(lambda: self._done_seq >= target
+                                      or self._state != _STARTED, timeout=_SEQ_WAIT)
+            finally:
+                self._seq_waiters -= 1
 
     def _event_snapshot(self, obj: Any) -> Any:
         snap = self._tls.snap
@@ -447,14 +511,14 @@ class Lib(_MediaMixin):
         if not got:
             log.debug("library lock busy: running %s without it", getattr(fn, "__name__", fn))
         tls = self._tls
-        tls.sync = True
+        was_sync, tls.sync = tls.sync, True
         try:
             return fn(*args)
         except Exception:  # noqa: BLE001
             log.error("exception in a pjsua_ffi callback:\n%s", traceback.format_exc())
             return None
         finally:
-            tls.sync = False
+            tls.sync = was_sync
             if got:
                 self._lock.release()
 
@@ -754,7 +818,6 @@ def _ev_call_state(lib: Lib, ev: Any) -> Delivery:
     call._last_info = info
     if call._id < 0:  # events raised inside make_call(), before it returned the id
         call._id = int(ev.call_id)
-        call._obj_name = f"Call {call._id}"
     if ev.call_info.state == 6:  # DISCONNECTED: the id may be reused from now on
         call._alive = False
         lib._calls.pop(call._token, None)
@@ -778,7 +841,7 @@ def _ev_incoming_call(lib: Lib, ev: Any) -> Delivery:
     lib._register_call(call, ptr_to_int(ev.user_data))  # given by C
     info = CallInfo(lib, ev.call_info, _keep(ev)) if ev.call_info != ffi.NULL else None
     call._last_info = info
-    rdata = RxData(from_str(ev.s[5]), from_str(ev.s[4]))
+    rdata = RxData(from_str(ev.s[5]), from_str(ev.s[4]), from_str(ev.s[3]))
     return (_deliver_incoming_call, call, info, acc_id, rdata)
 
 

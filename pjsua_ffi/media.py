@@ -19,7 +19,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ._binding import C, ffi, from_str, new_str, to_bytes
-from .errors import Error
+from .errors import Error, legacy_ops
 
 if TYPE_CHECKING:
     from .audio_ports import AudioSink, AudioSource, _Pump
@@ -195,6 +195,7 @@ def _int(value: Any, what: str) -> int:
     return value
 
 
+@legacy_ops({"set_snd_dev": "set_current_sound_devices()"})
 class _MediaMixin:
     """Media methods of :class:`Lib` (needs its ``_call``/``_enter``/``_leave``)."""
 
@@ -546,9 +547,12 @@ class _MediaMixin:
     def get_codec_parameter(self, name: str) -> CodecParameter:
         """The default parameters of one codec."""
         keep: list = []
-        cid = new_str(self._codec_id("codec_get_param", name), keep)
         param = ffi.new("pjffi_codec_param *")
-        self._call("codec_get_param", C.pjffi_codec_get_param, cid, param)
+        try:
+            cid = new_str(self._codec_id("codec_get_param", name), keep)
+            self._call("codec_get_param", C.pjffi_codec_get_param, cid, param)
+        except Error:  # as the legacy module reports it
+            raise Error("get_codec_parameter()", self, -1, "Invalid codec name") from None
         return CodecParameter(param)
 
     def set_codec_parameter(self, name: str, param: CodecParameter) -> None:

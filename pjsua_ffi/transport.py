@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from ._binding import PJ_ENOTSUP, C, ffi, from_str
 from ._object import _Handle
 from .constants import TransportFlag
-from .errors import Error
+from .errors import Error, legacy_ops
 
 if TYPE_CHECKING:
     from .lib import Lib
@@ -44,6 +44,7 @@ class TransportInfo:
         return f"<TransportInfo {self.type} {self.host}:{self.port}>"
 
 
+@legacy_ops()
 class Transport(_Handle):
     """A SIP transport created by :meth:`Lib.create_transport`."""
 
@@ -51,7 +52,9 @@ class Transport(_Handle):
         self._lib = lib
         self._id = id
         self._closed = False
-        self._obj_name = f"Transport {id}"
+        ti = ffi.new("pjsua_transport_info *")  # created by the caller: it is alive
+        C.pjsua_transport_get_info(id, ti)
+        self._obj_name = "{Transport " + from_str(ti.info) + "}"
 
     def _check(self, op: str) -> None:
         if self._closed:
@@ -60,7 +63,10 @@ class Transport(_Handle):
     def info(self) -> TransportInfo:
         """Kind, flags and advertised address of this transport."""
         ti = ffi.new("pjsua_transport_info *")
-        self._c("transport_get_info", C.pjsua_transport_get_info, self._id, ti)
+        try:
+            self._c("info()", C.pjsua_transport_get_info, self._id, ti)
+        except Error:  # closed, or the library destroyed: as the legacy module says it
+            raise Error("info()", self, -1, "Invalid transport") from None
         return TransportInfo(ti)
 
     def enable(self) -> None:

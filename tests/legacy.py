@@ -29,11 +29,12 @@ import pjsua
 LEGACY = not hasattr(pjsua, "__version__")
 assert LEGACY == (sys.argv[-1] == "legacy"), pjsua.__file__
 if not issubclass(pjsua.Error, BaseException):
-    class _LegacyError(pjsua.Error, Exception):
+    _Plain = pjsua.Error
+    class _LegacyError(_Plain, Exception):
         def __init__(self, *args):
-            pjsua.Error.__init__(self, *args)
+            _Plain.__init__(self, *args)
             Exception.__init__(self, *args)
-        __str__ = pjsua.Error.__str__
+        __str__ = _Plain.__str__
     pjsua.Error = _LegacyError
 
 def report(**values):

@@ -173,7 +173,8 @@ def test_unknown_user_through_proxy_gets_404(tmp_path: object) -> None:
 
             def account(user, tp):
                 cfg = pj.AccountConfig("127.0.0.1", user, "pw",
-                                       registrar=f"sip:127.0.0.1:{port}")
+                                       registrar=f"sip:127.0.0.1:{port}",
+                                       proxy=f"sip:127.0.0.1:{port}")
                 cfg.transport_id = tp._id
                 cfg.rtp_transport_cfg = pj.TransportConfig(0, LOOPBACK, LOOPBACK)
                 cb = AccRec(user)

@@ -220,7 +220,7 @@ except pj.Error as e:
     err = e.op_name
 report(err=err, instance=pj.Lib.instance() is None)
 """)
-    assert r["err"] == "call_hangup" and r["instance"] is True
+    assert r["err"] == "hangup()" and r["instance"] is True
 
 
 def test_exit_without_destroy_and_destroy_with_live_objects() -> None:

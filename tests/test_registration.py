@@ -19,7 +19,7 @@ PORT = int(sys.argv[1])
 
 def account(lib, tp, user, password, events, transport=""):
     reg = f"sip:127.0.0.1:{PORT}" + (";transport=" + transport if transport else "")
-    cfg = pj.AccountConfig("127.0.0.1", user, password, registrar=reg)
+    cfg = pj.AccountConfig("127.0.0.1", user, password, registrar=reg, proxy=reg)
     cfg.transport_id = tp._id
     cfg.rtp_transport_cfg = pj.TransportConfig(0, "127.0.0.1", "127.0.0.1")
     return lib.create_account(cfg, cb=AnsweringAccount(events))

@@ -149,6 +149,7 @@ static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
 static pjffi_qevent *q_head, *q_tail;
 static unsigned q_len;
 static unsigned long q_dropped;
+static volatile unsigned long q_seq;   /* events queued so far */
 static int q_wake;
 static volatile long pjffi_token_counter;
 
@@ -474,6 +475,7 @@ static void deliver(pjffi_event *ev)
         q_head = q;
     q_tail = q;
     q_len++;
+    q_seq++;
     pthread_cond_signal(&q_cond);
     wake = wake_poller_locked();
     pthread_mutex_unlock(&q_lock);
@@ -630,6 +632,16 @@ static void pjffi_wake(void)
         send_wake();
 }
 
+/* How many events have been queued so far (see Lib._wait_delivered). */
+static unsigned long pjffi_event_seq(void)
+{
+    unsigned long seq;
+    pthread_mutex_lock(&q_lock);
+    seq = q_seq;
+    pthread_mutex_unlock(&q_lock);
+    return seq;
+}
+
 /* Drop every queued event; returns how many were dropped. */
 static unsigned pjffi_queue_clear(void)
 {
@@ -697,6 +709,7 @@ static void on_incoming_call(pjsua_acc_id acc_id, pjsua_call_id call_id, pjsip_r
         pj_ansi_snprintf(src, sizeof(src), "%s:%d", rdata->pkt_info.src_name,
                          rdata->pkt_info.src_port);
         ev.s[4] = pj_str(src);
+        ev.s[3] = pj_str(pjsip_rx_data_get_info(rdata));  /* pjsip's one-line summary */
     }
     deliver(&ev);
 }
