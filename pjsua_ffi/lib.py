@@ -575,7 +575,7 @@ class Lib(_MediaMixin):
     def _require_uri(self, op: str, uri: Any, obj: Any) -> None:
         """Check a URI in full (pjsip's parser) before an operation that needs it."""
         _uri_text(op, uri, obj)
-        if self.verify_sip_url(uri) != 0:
+        if self._verify(uri, C.pjffi_verify_url) != 0:
             raise Error(op, obj, C.PJ_EINVAL, f"invalid SIP URI {uri!r}")
 
     # ------------------------------------------------------------------ utilities
@@ -594,15 +594,19 @@ class Lib(_MediaMixin):
             self._leave()
 
     def verify_sip_url(self, sip_url: str) -> int:
-        """0 if ``sip_url`` is a valid SIP URI, else an error status."""
-        if not isinstance(sip_url, str):
+        """0 if ``sip_url`` is a valid SIP or SIPS URI (not tel:), else an error status."""
+        return self._verify(sip_url, C.pjffi_verify_sip_url)
+
+    def _verify(self, url: str, check: Any) -> int:
+        """``check`` (a pjsua URL check) on ``url``: 0 when it passes, else a status."""
+        if not isinstance(url, str):
             raise TypeError("sip_url must be str")
-        data = sip_url.encode("utf-8")
-        if len(data) > 2000 or "\x00" in sip_url:
+        data = url.encode("utf-8")
+        if len(data) > 2000 or "\x00" in url:
             return C.PJ_EINVAL
         self._enter("verify_sip_url", self)
         try:
-            return int(C.pjffi_verify_url(data))
+            return int(check(data))
         finally:
             self._leave()
 

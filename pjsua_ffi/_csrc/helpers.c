@@ -1195,6 +1195,12 @@ static int pjffi_verify_url(const char *url)
     return pjsua_verify_url(url);
 }
 
+/* SIP and SIPS URIs only (tel: fails), as the legacy verify_sip_url() checks. */
+static int pjffi_verify_sip_url(const char *url)
+{
+    return pjsua_verify_sip_url(url);
+}
+
 /* Pools in use, and bytes cached for reuse, in pjsua's pool factory (leak checks). */
 static long pjffi_pool_used(void)
 {

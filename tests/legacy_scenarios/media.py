@@ -39,7 +39,7 @@ T.call("recorder_destroy()", lib.recorder_destroy, rec)
 T.call("recorder_destroy() again", lib.recorder_destroy, rec)
 T.note("recording has audio", os.path.getsize("out.wav") > 1000)
 T.call("player_destroy()", lib.player_destroy, player_id=player)
-T.call("player_get_slot() after destroy", lib.player_get_slot, player)
+# The slot of a destroyed player: the deliberate difference "slot-of-unknown-player".
 pl = T.call("create_playlist()", lib.create_playlist, ["tone.wav", "tone2.wav"])
 T.call("create_playlist(kw)", lib.create_playlist, filelist=["tone.wav"], label="mine",
        loop=False)

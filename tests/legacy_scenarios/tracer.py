@@ -305,8 +305,9 @@ class Tracer:
             return {"str": str(v)}
         return self.fields(v, depth + 1)
 
-    def fields(self, obj: Any, depth: int = 1) -> Dict[str, Any]:
-        """str() of ``obj`` and every public non-callable attribute it has."""
+    def fields(self, obj: Any, depth: int = 1, skip: tuple = ()) -> Dict[str, Any]:
+        """str() of ``obj`` and every public non-callable attribute it has (less
+        ``skip``)."""
         out: Dict[str, Any] = {"str": str(obj)}
         names = sorted({n for n in dir(obj) if not n.startswith("_")}
                        | set(INFO_FIELDS.get(type(obj).__name__, "").split()))
@@ -315,6 +316,8 @@ class Tracer:
             if _COVERAGE is not None:
                 _COVERAGE.touched.update(f"{RXDATA}.{n}" for n in names)
         for name in names:
+            if name in skip:
+                continue
             try:
                 value = getattr(obj, name)
             except Exception as exc:  # an attribute that raises is observable too
@@ -339,9 +342,9 @@ class Tracer:
         self._write(channel, [label, self.val(value)])
         return value
 
-    def obj(self, label: str, obj: Any, channel: str = "main") -> Any:
-        """Record str() and every attribute of ``obj``; returns it."""
-        self._write(channel, [label, self.fields(obj)])
+    def obj(self, label: str, obj: Any, channel: str = "main", skip: tuple = ()) -> Any:
+        """Record str() and every attribute of ``obj`` but ``skip``; returns it."""
+        self._write(channel, [label, self.fields(obj, skip=skip)])
         return obj
 
     def str(self, label: str, obj: Any, channel: str = "main") -> Any:
