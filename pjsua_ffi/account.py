@@ -202,7 +202,7 @@ class Account(_Handle):
         """Call ``dst_uri``; ``cb`` receives every event from the first (CALLING) on."""
         if cb is not None and not isinstance(cb, CallCallback):
             raise TypeError("cb must be a CallCallback")
-        _uri_text("call_make_call", dst_uri, self)  # pjsua parses it in full
+        _uri_text("call_make_call", dst_uri, self, C.PJSIP_EINVALIDREQURI)  # pjsua parses it
         keep: list = []
         dst = dst_uri.encode("utf-8")
         md = msg_data(keep, hdr_list)

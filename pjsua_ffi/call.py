@@ -374,9 +374,14 @@ class Call(_Handle):
         self._c(op, C.pjsua_call_reinvite2, self._id, opt, md)
 
     def transfer(self, dest_uri: str, hdr_list: HeaderList = None) -> None:
-        """Blind transfer: ask the peer to call ``dest_uri`` (REFER)."""
+        """Blind transfer: ask the peer to call ``dest_uri`` (REFER). pjsua sends it as
+        the Refer-To text without parsing it, as the legacy module does; only text that
+        would break the header (line breaks, NUL, over 2000 characters) raises."""
         keep: list = []
-        self._lib._require_uri("call_xfer", dest_uri, self)
+        if not isinstance(dest_uri, str):
+            raise TypeError(f"dest_uri must be str, not {type(dest_uri).__name__}")
+        if not dest_uri or len(dest_uri) > 2000 or any(c in dest_uri for c in "\r\n\x00"):
+            raise Error("call_xfer", self, C.PJ_EINVAL, f"invalid SIP URI {dest_uri!r}")
         dst = new_str(dest_uri, keep, "dest_uri")
         md = msg_data(keep, hdr_list)
         self._c("call_xfer", C.pjsua_call_xfer, self._id, dst, md)

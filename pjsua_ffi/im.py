@@ -71,7 +71,7 @@ def send_message(handle: Any, acc: "Account", uri: str, text: Text, im_id: int,
     checked first and receives the delivery status."""
     if isinstance(im_id, bool) or not isinstance(im_id, int):
         raise TypeError("im_id must be an int")
-    _uri_text("im_send", uri, acc)  # pjsua parses it in full
+    _uri_text("im_send", uri, acc, C.PJSIP_EINVALIDREQURI)  # pjsua parses it in full
     if not isinstance(content_type, str):
         raise TypeError("content_type must be str")
     if "/" not in content_type:

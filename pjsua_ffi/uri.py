@@ -73,12 +73,14 @@ _URI_ERRORS = frozenset((C.PJSIP_EINVALIDURI, C.PJSIP_EINVALIDREQURI,
                          C.PJSIP_EINVALIDSCHEME, C.PJSIP_EINVALIDMSG))
 
 
-def _uri_text(op: str, uri: Any, obj: Any) -> None:
-    """Cheap checks for operations whose C call parses the URI itself."""
+def _uri_text(op: str, uri: Any, obj: Any, code: int = C.PJSIP_EINVALIDURI) -> None:
+    """Cheap checks for operations whose C call parses the URI itself. A failure has
+    the status pjsua's parser gives the same URI (``code``: PJSIP_EINVALIDREQURI where
+    it is a request's target), as the legacy module reports."""
     if not isinstance(uri, str):
         raise TypeError(f"a SIP URI must be str, not {type(uri).__name__}")
     if not uri or "\x00" in uri or len(uri) > 2000 or ":" not in uri:
-        raise Error(op, obj, C.PJ_EINVAL, f"invalid SIP URI {uri!r}")
+        raise Error(op, obj, code, f"invalid SIP URI {uri!r}")
 
 
 def uri_error(exc: Error, uri: str) -> Error:

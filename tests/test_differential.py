@@ -137,12 +137,42 @@ def _drop_extras(legacy: Any, ours: Any, extras: Set[str]) -> Any:
     return ours
 
 
-def _lines(trace: Dict[str, List[Any]]) -> List[str]:
+def _delta(a: Any, b: Any, path: str = "") -> List[str]:
+    """Where two records differ, as ``path: legacy -> ours`` lines."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: List[str] = []
+        for k in sorted(a.keys() | b.keys()):
+            out += _delta(a.get(k, "<absent>"), b.get(k, "<absent>"), f"{path}.{k}")
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _delta(x, y, f"{path}[{i}]")]
+    return [] if a == b else [f"  {path or '.'}: {json.dumps(a)} -> {json.dumps(b)}"]
+
+
+def explain(legacy: Dict[str, List[Any]], ours: Dict[str, List[Any]]) -> str:
+    """A readable account of how two normalised traces differ: per channel, records
+    only one side has, and for records at the same place, the fields that differ."""
     out: List[str] = []
-    for ch, recs in trace.items():
+    for ch in sorted(legacy.keys() | ours.keys()):
+        a, b = legacy.get(ch, []), ours.get(ch, [])
+        if a == b:
+            continue
         out.append(f"== {ch}")
-        out.extend(json.dumps(r, sort_keys=True) for r in recs)
-    return out
+        ja = [json.dumps(r, sort_keys=True) for r in a]
+        jb = [json.dumps(r, sort_keys=True) for r in b]
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ja, jb,
+                                                          autojunk=False).get_opcodes():
+            if op == "equal":
+                continue
+            if op == "replace" and i2 - i1 == j2 - j1:
+                for x, y in zip(a[i1:i2], b[j1:j2]):
+                    label = x[0] if isinstance(x, list) and x else "record"
+                    out.append(f"~ {str(label)[:100]}")
+                    out.extend(_delta(x, y))
+                continue
+            out.extend(f"- {line[:300]}" for line in ja[i1:i2])
+            out.extend(f"+ {line[:300]}" for line in jb[j1:j2])
+    return "\n".join(out)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -169,8 +199,7 @@ def test_scenario_matches_legacy(name: str, legacy_dir: Path,
     STATS["compared"].append(name)
     if got["legacy"] != got["ours"]:
         STATS["failed"].append(name)
-        diff = "\n".join(difflib.unified_diff(_lines(got["legacy"]), _lines(got["ours"]),
-                                              "legacy", "ours", lineterm="", n=2))
+        diff = explain(got["legacy"], got["ours"])
         tails = "\n".join(f"--- {m} stderr\n{r[2][-1500:]}" for m, r in results.items())
         raise AssertionError(f"scenario {name}: traces differ\n{diff}\n{tails}")
 
