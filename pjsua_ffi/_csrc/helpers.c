@@ -717,6 +717,10 @@ static void on_incoming_call(pjsua_acc_id acc_id, pjsua_call_id call_id, pjsip_r
 static void on_dtmf_digit2(pjsua_call_id call_id, const pjsua_dtmf_info *info)
 {
     pjffi_event ev;
+    /* RFC 2833 digits only, as the legacy module's on_dtmf_digit: pjsua answers an INFO
+     * with a dtmf-relay body itself, and legacy programs never saw its digit. */
+    if (info->method != PJSUA_DTMF_METHOD_RFC2833)
+        return;
     ev_init(&ev, PJFFI_EV_DTMF);
     ev.call_id = call_id;
     ev.user_data = pjsua_call_get_user_data(call_id);
@@ -759,7 +763,7 @@ static void on_call_transfer_status(pjsua_call_id call_id, int st_code, const pj
     ev.code = st_code;
     ev_set(&ev.s[0], st_text);
     ev.flag = final;
-    ev.out_flag = 1;
+    ev.out_flag = *p_cont ? 1 : 0;  /* pjsua's own choice, as the callback sees it */
     deliver(&ev);
     *p_cont = ev.out_flag ? PJ_TRUE : PJ_FALSE;
 }

@@ -37,6 +37,7 @@ call = T.call("make_call()", acc.make_call, f"sip:callee@127.0.0.1:{port}", cb)
 wait(lambda: pj.CallState.CONFIRMED in cb.states)
 wait(lambda: call.info().media_state == pj.MediaState.ACTIVE)
 T.obj("caller: info while confirmed", call.info())
+time.sleep(0.5)  # the callee sees the ACK (legacy polls SIP every 50 ms) before DTMF
 T.call("dial_dtmf()", call.dial_dtmf, "*9")
 time.sleep(0.5)
 T.call("hangup()", call.hangup)

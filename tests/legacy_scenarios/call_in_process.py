@@ -31,6 +31,8 @@ T.str("str(call)", call)
 wait(lambda: pj.CallState.CONFIRMED in ca.states)
 wait(lambda: b_cb.calls and b_cb.calls[0].info().media_state == pj.MediaState.ACTIVE)
 bcall = b_cb.calls[0]
+wait(lambda: bcall.info().state == pj.CallState.CONFIRMED)  # legacy polls SIP every 50 ms
+time.sleep(0.2)
 T.obj("caller info while confirmed", call.info())
 T.obj("callee info while confirmed", bcall.info())
 T.call("call.is_valid()", call.is_valid)
