@@ -3,8 +3,9 @@ Python 2) converted to Python 3 at run time, never copied: with lib2to3 where Py
 has it, else fissix (its fork on PyPI; tools/dev installs it).
 
 The sample's standard input is a script of ``(pattern, line)`` steps: each line is
-given when the sample's output so far matches the pattern. Its output, less pjsip's log
-lines (they carry times and thread names), goes into the trace line by line."""
+given when the sample's output so far matches the pattern. Its output goes into the
+trace line by line, less pjsip's log: the sample's log callback is set aside (pjsip's
+log lines carry times, pointers and pjsip's inner workings, not the binding's)."""
 
 from __future__ import annotations
 
@@ -92,9 +93,26 @@ class _Script(io.TextIOBase):
         return line + "\n"
 
 
+def _quiet_log() -> None:
+    """Make ``Lib.init`` drop the program's log callback (pjsip's log lines)."""
+    import pjsua
+
+    init = pjsua.Lib.init
+
+    def quiet_init(self: Any, ua_cfg: Any = None, log_cfg: Any = None,
+                   media_cfg: Any = None) -> Any:
+        if log_cfg is not None:
+            log_cfg.callback = None
+            log_cfg.console_level = 0
+        return init(self, ua_cfg, log_cfg, media_cfg)
+
+    pjsua.Lib.init = quiet_init
+
+
 def run(name: str, argv: List[str], steps: List[Tuple[str, str]],
         timeout: float = 15.0) -> None:
     """Run sample ``name`` with ``argv`` and the stdin script ``steps``."""
+    _quiet_log()
     code = compile(convert((SAMPLES / name).read_text()), str(SAMPLES / name), "exec")
     out = _Output()
     old = sys.stdout, sys.stdin, sys.argv
