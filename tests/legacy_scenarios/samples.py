@@ -16,7 +16,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Any, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from tests.legacy_scenarios.tracer import T
 
@@ -109,11 +109,17 @@ def _quiet_log() -> None:
     pjsua.Lib.init = quiet_init
 
 
-def run(name: str, argv: List[str], steps: List[Tuple[str, str]],
-        timeout: float = 15.0) -> None:
-    """Run sample ``name`` with ``argv`` and the stdin script ``steps``."""
+def run(name: str, argv: List[str], steps: List[Tuple[str, str]], timeout: float = 15.0,
+        settings: Optional[Dict[str, str]] = None) -> None:
+    """Run sample ``name`` with ``argv`` and the stdin script ``steps``. ``settings``
+    replaces text of the converted program, as a user fills in their own server."""
     _quiet_log()
-    code = compile(convert((SAMPLES / name).read_text()), str(SAMPLES / name), "exec")
+    source = convert((SAMPLES / name).read_text())
+    for old, new in (settings or {}).items():
+        if source.count(old) != 1:
+            raise RuntimeError(f"{name} changed: {old!r} is not in it once")
+        source = source.replace(old, new)
+    code = compile(source, str(SAMPLES / name), "exec")
     out = _Output()
     old = sys.stdout, sys.stdin, sys.argv
     sys.stdout, sys.stdin, sys.argv = out, _Script(out, steps, timeout), [name, *argv]
