@@ -189,8 +189,13 @@ def _ev_pager_status(lib: Lib, ev: Any) -> Delivery:
                     reason)
         return
     ref = sender._acc if isinstance(sender, Buddy) else _account_ref(lib, ev.acc_id)
-    return (_deliver_pager_status, lib, None, ref, sender, from_str(ev.s[0]), body,
-            im_id, code, reason)
+    to_uri = from_str(ev.s[0])
+    if not isinstance(sender, Buddy):
+        # As in the legacy module: the status of a message an account sent to a buddy's
+        # URI goes to that buddy's callback.
+        sender = buddy_of(ev.acc_id, to_uri) or sender
+    return (_deliver_pager_status, lib, None, ref, sender, to_uri, body, im_id, code,
+            reason)
 
 
 def _deliver_pager_status(lib: Lib, snapshot: None, ref: Any, sender: Any, to_uri: str,

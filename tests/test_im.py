@@ -41,11 +41,12 @@ out["buddy_status"] = status(lambda e: e[0] == "buddy_pager_status" and e[3] == 
 bob_buddy_alice.send_pager("and back", 3)
 out["buddy_rx2"] = wait_event(lambda e: e[0] == "buddy_pager" and e[3] == "and back")
 
-# Sent by the account (not the buddy object) to a buddy: the status goes to the account,
-# the message to bob's buddy callback since alice is his buddy.
+# Sent by the account (not the buddy object) to a buddy's URI: the status goes to that
+# buddy's callback (as in the legacy module), the message to bob's buddy callback since
+# alice is his buddy.
 alice.send_pager(b_uri, "from the account", 4)
 out["acc_to_buddy_rx"] = wait_event(lambda e: e[0] == "buddy_pager" and e[3] == "from the account")
-out["acc_to_buddy_status"] = status(lambda e: e[4] == 4)
+out["acc_to_buddy_status"] = status(lambda e: e[0] == "buddy_pager_status" and e[3] == 4)
 
 # Typing indications, same routing.
 carol.send_typing_ind(b_uri, True)
@@ -91,7 +92,7 @@ def test_pager_routing_typing_and_bodies() -> None:
                                  200, "OK"]
     assert r["buddy_rx2"][1] == "bob@alice"
     assert r["acc_to_buddy_rx"][1] == "alice@bob"
-    assert r["acc_to_buddy_status"] == ["pager_status", "alice", "bob", "from the account",
+    assert r["acc_to_buddy_status"] == ["buddy_pager_status", "bob@alice", "from the account",
                                         4, 200, "OK"]
     assert r["typing_on"] == ["typing", "bob", "carol", True]
     assert r["typing_off"] == ["typing", "bob", "carol", False]

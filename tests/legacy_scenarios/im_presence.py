@@ -56,6 +56,7 @@ T.call("a.send_pager()", a.send_pager, uri(tp_b, "bob"), "direct")
 T.call("a.send_pager(kw)", a.send_pager, uri="sip:nobody@127.0.0.1:9", text="lost", im_id=9,
        content_type="text/plain", hdr_list=[("X-Q", "2")])
 T.call("a.send_pager(bad uri)", a.send_pager, "not a uri", "x")
+time.sleep(1.5)  # all of the above reached Bob before he adds Alice as a buddy
 # Bob knows Alice as a buddy: what she sends him reaches that buddy's callback.
 alice = T.call("b.add_buddy(alice)", b.add_buddy, uri(tp_a, "alice"),
                BuddyTrace("bob/buddy"))

@@ -50,10 +50,8 @@ def _raisable_error() -> None:
 
     class Error(legacy_error, Exception):  # type: ignore[misc,valid-type]
         """The legacy Error, made raisable (the deliberate difference of ours); its
-        methods are legacy's own."""
+        methods are legacy's own (first in the MRO)."""
 
-        __init__ = legacy_error.__init__
-        __str__ = legacy_error.__str__
         _legacy_original = legacy_error
 
     Error.__name__ = Error.__qualname__ = "Error"
