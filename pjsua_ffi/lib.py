@@ -95,6 +95,7 @@ _SYNC_LOCK_WAIT = 0.5  # seconds a callback that needs an answer waits for the l
 _MAX_PENDING = 256     # events kept for a call without a callback
 _DESTROY_LOCK_WAIT = 30.0  # seconds destroy() waits for a thread holding auto_lock()
 _SEQ_WAIT = 5.0        # seconds an API call waits for the callbacks of its own events
+_SEQ_HANDOVER = 1.0    # seconds the callback thread waits for such a call to go on
 _BATCH = 64            # events taken from the C queue per call into C
 _PY_TOKENS = itertools.count(-1, -1)
 
@@ -129,11 +130,31 @@ class _LibLock:
             pass
 
 
+class _NoLock:
+    """The library lock's stand-in where this thread must not take it (tls.unlocked)."""
+
+    def acquire(self, *args: Any) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+    def __enter__(self) -> bool:
+        return True
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+
+_NO_LOCK: Any = _NoLock()
+
+
 class _ThreadState(threading.local):
     """Per-thread flags of the library (class attributes are the defaults)."""
 
     registered = False  # registered with pjlib
     sync = False        # inside a callback that pjsua waits on
+    unlocked = False    # API calls do not take the library lock (see _enter)
     snap: Any = None    # (object, snapshot) of the event being delivered
 
 
@@ -162,7 +183,8 @@ class Lib(_MediaMixin):
         self._delivering = 0  # the thread running the handlers of a batch (see _post)
         self._done_seq = C.pjffi_event_seq()  # queued events handled (_wait_delivered)
         self._seq_cv = threading.Condition(threading.Lock())
-        self._seq_waiters = 0
+        self._seq_waiters: list = []  # the targets of threads in _wait_delivered
+        self._loans = 0  # how many of them hold the library lock, lent to callbacks
         self._batch = ffi.new("pjffi_event *[]", _BATCH)
         self._default_setting: Any = None
         self._tls = _ThreadState()
@@ -216,6 +238,8 @@ class Lib(_MediaMixin):
         C.pjffi_install_callbacks(ua, lg)
         C.pjffi_install_presence_callbacks(ua)
         self._log_cfg = log_cfg
+        # Lines for the log callback come through the event queue (see _ev_log).
+        C.pjffi_set_log_cb_level(int(log_cfg.console_level) if log_cfg.callback else -1)
         self._txt_cnt = 1 if getattr(ua_cfg, "text_streams", False) else 0
         C.pjffi_set_txt_cnt(self._txt_cnt)
         _raise_fd_limit(int(ua_cfg.max_calls))
@@ -231,6 +255,7 @@ class Lib(_MediaMixin):
             raise Error("init", self, status)
         with self._gate:
             self._state = _INITIALIZED
+        self._flush_before_start()
 
     def start(self, with_thread: bool = True) -> None:
         """Start pjsua. With ``with_thread`` a thread delivers callbacks; without it the
@@ -244,6 +269,7 @@ class Lib(_MediaMixin):
             self._leave()
         if status != 0:
             raise Error("start", self, status)
+        self._flush_before_start()
         with self._gate:
             self._state = _STARTED
         self._has_thread = bool(with_thread)
@@ -257,7 +283,7 @@ class Lib(_MediaMixin):
         :class:`Lib` may be created afterwards. Safe to call from a callback. Waits
         while another thread holds the library lock (``auto_lock()``), as every
         library call does."""
-        locked = not self._tls.sync and self._lock.acquire(timeout=_DESTROY_LOCK_WAIT)
+        locked = not self._tls.unlocked and self._lock.acquire(timeout=_DESTROY_LOCK_WAIT)
         try:
             with self._gate:
                 if self._state in (_CLOSING, _DESTROYED):
@@ -287,6 +313,8 @@ class Lib(_MediaMixin):
         C.pjffi_enable_events(0)
         C.pjsua_destroy()
         C.pjffi_enable_log(0)
+        self._deliver_queued_logs()  # pjsua_destroy's lines, for the log callback
+        C.pjffi_set_log_cb_level(-1)
         C.pjffi_queue_clear()
         for call in list(self._calls.values()):
             call._alive = False
@@ -308,6 +336,24 @@ class Lib(_MediaMixin):
         if _events.lib is self:
             _events.lib = None
 
+    def _deliver_queued_logs(self) -> None:
+        """Deliver the log callback's lines still queued in C; drop other events."""
+        batch, nfree = self._batch, 0
+        try:
+            while True:
+                count = C.pjffi_take_events(batch, _BATCH, nfree)
+                nfree = count
+                if not count:
+                    break
+                for i in range(count):
+                    ev = batch[i]
+                    if ev.kind == C.PJFFI_EV_LOG:
+                        self._deliver(_ev_log(self, ev))
+                ev = None
+        finally:
+            if nfree:
+                C.pjffi_take_events(batch, 0, nfree)
+
     def _atexit(self) -> None:
         if self._state not in (_CLOSING, _DESTROYED):
             try:
@@ -323,9 +369,10 @@ class Lib(_MediaMixin):
     def _enter(self, op: str, obj: Any) -> None:
         # Every call holds the library lock, as in the legacy module: while another
         # thread holds auto_lock() (or a callback runs), it waits. Not in a callback
-        # that pjsua waits on (see _run_sync): that thread may hold pjsua's locks.
+        # that pjsua waits on (see _run_sync): that thread may hold pjsua's locks; nor
+        # in one delivered on the lock of a thread waiting for it (_wait_delivered).
         tls = self._tls
-        if not tls.sync:
+        if not tls.unlocked:
             self._lock.acquire()
         try:
             with self._gate_lock:
@@ -333,7 +380,7 @@ class Lib(_MediaMixin):
                     raise Error(op, obj, C.PJ_EINVALIDOP, _state_text(self._state))
                 self._in_flight += 1
         except BaseException:
-            if not tls.sync:
+            if not tls.unlocked:
                 self._lock.release()
             raise
         if not tls.registered:
@@ -346,7 +393,7 @@ class Lib(_MediaMixin):
             self._in_flight -= 1
             if self._in_flight == 0 and self._state == _CLOSING:
                 self._gate.notify_all()
-        if not self._tls.sync:
+        if not self._tls.unlocked:
             self._lock.release()
 
     def _call(self, op: str, fn: Callable[..., int], *args: Any) -> None:
@@ -418,13 +465,11 @@ class Lib(_MediaMixin):
                     except Exception:  # noqa: BLE001  (a bad event must not stop the thread)
                         log.error("error while handling a pjsua event:\n%s",
                                   traceback.format_exc())
+                    self._done_seq += 1
+                    if self._seq_waiters:  # an API call waits for this event
+                        self._release_waiters()
                 # This frame waits in C next: it must not keep the last call alive.
                 item = ev = None
-                if count:
-                    self._done_seq += count
-                    if self._seq_waiters:
-                        with self._seq_cv:
-                            self._seq_cv.notify_all()
                 if not events.empty():
                     n += self._run_posted()
                 if self._quit or self._state == _DESTROYED:
@@ -453,14 +498,18 @@ class Lib(_MediaMixin):
         """Run one queued event under the library lock, with its snapshot visible."""
         snapshot = item[2]
         lock = self._lock
+        tls = self._tls
+        borrowed = False
         if not lock.acquire(blocking=False):
-            # Held by another thread (auto_lock(), an API call): wait, unless the
+            # Held by another thread (auto_lock(), an API call): wait, unless that
+            # thread waits for this event and lends us its lock (_wait_delivered), or the
             # library is being destroyed meanwhile (then the event is dropped).
-            while not lock.acquire(timeout=0.05):
+            while not self._loans and not lock.acquire(timeout=0.02):
                 if self._quit or self._state == _DESTROYED:
                     return
+            if self._loans and not lock._is_owned():  # type: ignore[attr-defined]
+                borrowed = tls.unlocked = True
         try:
-            tls = self._tls
             prev = tls.snap
             if snapshot is not None:
                 tls.snap = (item[1], snapshot)
@@ -474,30 +523,60 @@ class Lib(_MediaMixin):
                 if snapshot is not None or prev is not None:
                     tls.snap = prev
         finally:
-            lock.release()
+            if borrowed:
+                tls.unlocked = False
+            else:
+                lock.release()
+
+    def _flush_before_start(self) -> None:
+        """Before start(), deliver on this thread what an API call queued (the log
+        callback's lines): the legacy module calls it while the call runs."""
+        if self._thread is None and self._state == _INITIALIZED:
+            self._pump(0)
 
     def _wait_delivered(self) -> None:
         """Wait until the callback thread has delivered every event queued so far.
 
         In the legacy module the callbacks of events that an API call raises (the
         CALLING state of ``make_call``, the DISCONNECTED state of ``hangup``) run before
-        the call returns; this keeps that order for the calling thread. Not done on the
-        callback thread, in a callback pjsua waits on, while this thread holds the
-        library lock (the callback thread needs it), or without a callback thread."""
+        the call returns; this keeps that order for the calling thread. If this thread
+        holds the library lock (``auto_lock()``), the callbacks run on its loan (the
+        legacy module runs them inside the call, under that lock). Not done on the
+        callback thread, in a callback pjsua waits on, or without a callback thread."""
         thread = self._thread
-        if (thread is None or threading.current_thread() is thread or self._tls.sync
-                or self._lock._is_owned()):  # type: ignore[attr-defined]
+        if thread is None or threading.current_thread() is thread or self._tls.sync:
             return
         target = C.pjffi_event_seq()
         if self._done_seq >= target:
             return
-        with self._seq_cv:
-            self._seq_waiters += 1
-            try:
-                self._seq_cv.wait_for(lambda: self._done_seq >= target
-                                      or self._state != _STARTED, timeout=_SEQ_WAIT)
-            finally:
-                self._seq_waiters -= 1
+        # Holding the library lock, this thread lends it to the callback thread until
+        # its events are delivered: no other thread gets in meanwhile, as in legacy.
+        lending = bool(self._lock._is_owned())  # type: ignore[attr-defined]
+        cv = self._seq_cv
+        with cv:
+            self._seq_waiters.append(target)
+            self._loans += lending
+        try:
+            with cv:
+                cv.wait_for(lambda: self._done_seq >= target or self._state != _STARTED,
+                            timeout=_SEQ_WAIT)
+        finally:
+            with cv:  # before the callback thread goes on (see _release_waiters)
+                self._loans -= lending
+                self._seq_waiters.remove(target)
+                cv.notify_all()
+
+    def _release_waiters(self) -> None:
+        """Callback thread, after a batch: wake the threads whose events are delivered
+        now, and let those that held the library lock take it back before the next
+        batch (the legacy module delivers nothing while the lock is held)."""
+        cv = self._seq_cv
+        with cv:
+            if any(t <= self._done_seq for t in self._seq_waiters):
+                cv.notify_all()
+                cv.wait_for(lambda: not any(t <= self._done_seq
+                                            for t in self._seq_waiters),
+                            timeout=_SEQ_HANDOVER)
 
     def _event_snapshot(self, obj: Any) -> Any:
         snap = self._tls.snap
@@ -512,6 +591,7 @@ class Lib(_MediaMixin):
             log.debug("library lock busy: running %s without it", getattr(fn, "__name__", fn))
         tls = self._tls
         was_sync, tls.sync = tls.sync, True
+        was_unlocked, tls.unlocked = tls.unlocked, True
         try:
             return fn(*args)
         except Exception:  # noqa: BLE001
@@ -519,6 +599,7 @@ class Lib(_MediaMixin):
             return None
         finally:
             tls.sync = was_sync
+            tls.unlocked = was_unlocked
             if got:
                 self._lock.release()
 
@@ -583,7 +664,7 @@ class Lib(_MediaMixin):
     def auto_lock(self) -> _LibLock:
         """Hold the library lock (no callback runs meanwhile) until the returned object
         is released, deleted, or its ``with`` block ends."""
-        return _LibLock(self._lock)
+        return _LibLock(_NO_LOCK if self._tls.unlocked else self._lock)
 
     def thread_register(self, name: str) -> None:
         """Register the calling thread with pjlib (done automatically on every call)."""
@@ -635,6 +716,7 @@ class Lib(_MediaMixin):
         self._call("transport_create", C.pjsua_transport_create, int(type), c, p_id)
         tp = Transport(self, p_id[0])
         self._transports[tp._id] = tp
+        self._flush_before_start()
         return tp
 
     # ------------------------------------------------------------------ accounts
@@ -649,10 +731,11 @@ class Lib(_MediaMixin):
             raise TypeError("cb must be an AccountCallback")
         p_id = ffi.new("int *")
         # Hold the lock so no event for the account is delivered before it is known.
-        with self._lock:
+        with _NO_LOCK if self._tls.unlocked else self._lock:
             self._call("acc_add", C.pjsua_acc_add, c, bool(set_default), p_id)
             acc = Account(self, p_id[0], cb)
             self._accounts[acc._id] = acc
+        self._flush_before_start()
         return acc
 
     def create_account_for_transport(self, transport: Transport, set_default: bool = True,
@@ -665,11 +748,12 @@ class Lib(_MediaMixin):
         if transport._closed:
             raise Error("acc_add_local", transport, C.PJ_EINVALIDOP, "transport is closed")
         p_id = ffi.new("int *")
-        with self._lock:
+        with _NO_LOCK if self._tls.unlocked else self._lock:
             self._call("acc_add_local", C.pjsua_acc_add_local, transport._id,
                        bool(set_default), p_id)
             acc = Account(self, p_id[0], cb)
             self._accounts[acc._id] = acc
+        self._flush_before_start()
         return acc
 
     def modify_account(self, acc_id: int, acc_config: AccountConfig) -> None:
@@ -750,9 +834,7 @@ def pjffi_py_log(level: int, data: Any, length: int) -> None:
         cfg = lib._log_cfg
         if cfg is None or level > cfg.console_level:
             return
-        if cfg.callback is not None:
-            lib._post((_deliver_log, level, text, None))
-        else:
+        if cfg.callback is None:  # (with a callback, the line comes as a queued event)
             try:
                 sys.stdout.write(text if text.endswith("\n") else text + "\n")
             except Exception:  # noqa: BLE001  (stdout closed at exit)
@@ -926,6 +1008,11 @@ def _deliver_reg_state(lib: Lib, snapshot: Any, acc_id: int) -> None:
     acc._cb.on_reg_state()
 
 
+def _ev_log(lib: Lib, ev: Any) -> Delivery:
+    # (level, text): the tuple's third item is the snapshot slot, unused here
+    return (_deliver_log, int(ev.code), from_str(ev.s[0]), None)
+
+
 def _body_text(s: Any) -> str:
     return from_str_bytes(s).decode("utf-8", "replace")
 
@@ -941,6 +1028,7 @@ _HANDLERS: Dict[int, Callable[[Lib, Any], Delivery]] = {
     C.PJFFI_EV_CALL_REPLACED: _ev_call_replaced,
     C.PJFFI_EV_CALL_REQUEST: _ev_call_request,
     C.PJFFI_EV_REG_STATE: _ev_reg_state,
+    C.PJFFI_EV_LOG: _ev_log,
 }
 
 

@@ -21,7 +21,8 @@ enum pjffi_event_kind {
     PJFFI_EV_INCOMING_SUBSCRIBE,
     PJFFI_EV_BUDDY_STATE,
     PJFFI_EV_MWI_INFO,
-    PJFFI_EV_CALL_REQUEST
+    PJFFI_EV_CALL_REQUEST,
+    PJFFI_EV_LOG
 };
 
 typedef struct pjffi_event {
@@ -61,6 +62,7 @@ unsigned pjffi_queue_clear(void);
 unsigned long pjffi_event_seq(void);
 unsigned long pjffi_queue_dropped(void);
 void pjffi_enable_log(int on);
+void pjffi_set_log_cb_level(int level);
 void pjffi_set_txt_cnt(unsigned n);
 int pjffi_thread_register(const char *name);
 void pjffi_quiet_audio_backends(void);

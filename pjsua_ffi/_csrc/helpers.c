@@ -39,7 +39,8 @@ enum pjffi_event_kind {
     PJFFI_EV_INCOMING_SUBSCRIBE,
     PJFFI_EV_BUDDY_STATE,
     PJFFI_EV_MWI_INFO,
-    PJFFI_EV_CALL_REQUEST
+    PJFFI_EV_CALL_REQUEST,
+    PJFFI_EV_LOG
 };
 
 #define PJFFI_NSTR 6
@@ -453,7 +454,7 @@ static void deliver(pjffi_event *ev)
 {
     pjffi_qevent *q;
     int wake;
-    if (!pjffi_events_on)
+    if (!pjffi_events_on && ev->kind != PJFFI_EV_LOG)  /* destroy's lines still go */
         return;
     if (is_sync_event(ev->kind)) {
         pjffi_py_event(ev);
@@ -1006,10 +1007,26 @@ static void on_mwi_info(pjsua_acc_id acc_id, pjsua_mwi_info *mwi_info)
     deliver(&ev);
 }
 
+/* Lines up to this level also go to the application's log callback (LogConfig.callback),
+ * through the event queue: in order with the events around them, as the legacy module
+ * calls it from inside pjsua. -1: no callback. */
+static volatile int pjffi_log_cb_level = -1;
+
+static void pjffi_set_log_cb_level(int level) { pjffi_log_cb_level = level; }
+
 static void pjffi_log_writer(int level, const char *data, int len)
 {
-    if (pjffi_log_on)
-        pjffi_py_log(level, data, len);
+    if (!pjffi_log_on)
+        return;
+    pjffi_py_log(level, data, len);
+    if (level <= pjffi_log_cb_level && pjffi_events_on && len > 0) {
+        pjffi_event ev;
+        ev_init(&ev, PJFFI_EV_LOG);
+        ev.code = level;
+        ev.s[0].ptr = (char*)data;
+        ev.s[0].slen = len;
+        deliver(&ev);
+    }
 }
 
 /* ALSA and JACK print to stderr when there is no sound card or server. Their

@@ -1,0 +1,169 @@
+"""Run pjproject's own legacy sample programs (``samples/*.py``) on either module.
+
+The samples are Python 2 programs: they are converted with lib2to3 at run time into a
+temporary folder (never copied into the repository). ``call.py`` is run twice in a
+network namespace with only a loopback interface (``unshare -n``): a callee, driven
+through its menu on standard input, and a caller given the callee's URI. What both print
+is returned, with pjsua's own log lines and volatile values (ports, times) normalised.
+
+Run as a script inside the namespace: ``python legacy_samples.py call SAMPLES_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SAMPLES = ROOT / "vendor" / "pjproject" / "pjsip-apps" / "src" / "python" / "samples"
+_LOG_LINE = re.compile(r"^\s*\d\d:\d\d:\d\d\.\d{3}\s")
+
+
+def convert(name: str, out_dir: Path) -> Path:
+    """``samples/<name>.py`` converted to Python 3 (print and except only need it)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from lib2to3 import refactor
+
+        fixers = refactor.get_fixers_from_package("lib2to3.fixes")
+        tool = refactor.RefactoringTool(fixers)
+        source = (SAMPLES / f"{name}.py").read_text()
+        tree = tool.refactor_string(source, name)
+    dst = out_dir / f"{name}.py"
+    dst.write_text(str(tree))
+    return dst
+
+
+# Each print() in one write: a sample prints from its main thread and its callbacks,
+# and print() writes its pieces one by one, so two lines could tear into each other.
+_ATOMIC_PRINT = """
+import builtins, io, sys
+_print = builtins.print
+def _atomic(*args, sep=" ", end="\\n", file=None, flush=False):
+    out = io.StringIO()
+    _print(*args, sep=sep, end=end, file=out)
+    target = sys.stdout if file is None else file
+    target.write(out.getvalue())
+    if flush:
+        target.flush()
+builtins.print = _atomic
+"""
+
+
+def sample_env(work: Path) -> Dict[str, str]:
+    """The samples use the default sound device: an ALSA "null" card stands in for it.
+    Both modules get the same atomic print() (see _ATOMIC_PRINT)."""
+    conf = work / "asound.conf"
+    conf.write_text("pcm.!default { type null }\nctl.!default { type hw card 0 }\n")
+    site = work / "site"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(_ATOMIC_PRINT)
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
+    return dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=path,
+                ALSA_CONFIG_PATH=f"/usr/share/alsa/alsa.conf:{conf}")
+
+
+_NOISE = ("ALSA lib", "Cannot connect to server", "jack server", "JackShm")
+
+
+def normalise(text: str) -> List[str]:
+    """What the program printed itself: pjsua's log lines (from its log callback: their
+    timing, addresses and dumps are pjsip's) and the sound libraries' complaints on
+    stderr are dropped, volatile values replaced."""
+    lines = []
+    for line in text.splitlines():
+        if _LOG_LINE.match(line) or line.startswith("  ") or line.startswith(_NOISE):
+            continue  # a log line, the continuation of one, or ALSA/JACK noise
+        line = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:P", line.strip())
+        line = re.sub(r"port \d+", "port P", line)
+        if line:
+            lines.append(line)
+    return lines
+
+
+class Proc:
+    """A sample program with its output read as it comes."""
+
+    def __init__(self, argv: List[str], env: Dict[str, str], cwd: str) -> None:
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, env=env, cwd=cwd)
+        self.out = b""
+
+    def expect(self, pattern: str, timeout: float = 15.0) -> "re.Match[str]":
+        rx = re.compile(pattern)
+        end = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.out.decode("utf-8", "replace"))
+            if m:
+                return m
+            left = end - time.monotonic()
+            if left <= 0 or self.p.poll() is not None and not self._more(0):
+                raise AssertionError(f"no {pattern!r} in:\n{self.out.decode(errors='replace')}")
+            self._more(min(left, 0.5))
+
+    def _more(self, timeout: float) -> bool:
+        ready, _, _ = select.select([self.p.stdout], [], [], timeout)
+        if ready:
+            data = os.read(self.p.stdout.fileno(), 65536)  # type: ignore[union-attr]
+            self.out += data
+            return bool(data)
+        return False
+
+    def send(self, line: str) -> None:
+        assert self.p.stdin is not None
+        self.p.stdin.write(line.encode() + b"\n")
+        self.p.stdin.flush()
+
+    def finish(self, timeout: float = 20.0) -> str:
+        try:
+            rest, _ = self.p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            rest, _ = self.p.communicate()
+        self.out += rest or b""
+        return self.out.decode("utf-8", "replace") + f"\n[exit {self.p.returncode}]"
+
+
+def run_call_sample(work: Path) -> Dict[str, List[str]]:
+    """callee and caller of samples/call.py; run inside a loopback-only namespace."""
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    script = convert("call", work)
+    env = sample_env(work)
+    callee = Proc([sys.executable, str(script)], env, str(work))
+    port = callee.expect(r"port (\d+)").group(1)
+    callee.expect(r"Menu:")
+    caller = Proc([sys.executable, str(script), f"sip:127.0.0.1:{port}"], env, str(work))
+    try:
+        callee.expect(r"Press 'a' to answer")
+        callee.expect(r"is EARLY")  # the sample notes the call only after that prompt
+        callee.send("a")
+        caller.expect(r"is CONFIRMED")
+        callee.expect(r"is CONFIRMED")
+        caller.send("h")
+        caller.expect(r"is DISCONNECTED")
+        callee.expect(r"is DISCONNECTED")
+    except AssertionError as exc:
+        caller.send("q")
+        callee.send("q")
+        raise AssertionError(f"{exc}\n--- caller:\n{caller.finish()}\n--- callee:\n"
+                             f"{callee.finish()}") from None
+    caller.send("q")
+    callee.send("q")
+    return {"caller": normalise(caller.finish()), "callee": normalise(callee.finish())}
+
+
+if __name__ == "__main__":
+    import json
+
+    with tempfile.TemporaryDirectory(prefix="pjsua-sample-") as tmp:
+        print("@@REPORT@@ " + json.dumps(run_call_sample(Path(tmp))), flush=True)
