@@ -93,6 +93,15 @@ class _Script(io.TextIOBase):
         return line + "\n"
 
 
+def _print_whole(*args: Any, sep: str = " ", end: str = "\n", file: Any = None,
+                 flush: bool = False) -> None:
+    """print() in one write: the sample prints from its main thread and its callbacks,
+    and the built-in print() writes its pieces one by one."""
+    out = io.StringIO()
+    print(*args, sep=sep, end=end, file=out)
+    (sys.stdout if file is None else file).write(out.getvalue())
+
+
 def _quiet_log() -> None:
     """Make ``Lib.init`` drop the program's log callback (pjsip's log lines)."""
     import pjsua
@@ -125,7 +134,7 @@ def run(name: str, argv: List[str], steps: List[Tuple[str, str]], timeout: float
     sys.stdout, sys.stdin, sys.argv = out, _Script(out, steps, timeout), [name, *argv]
     status: Any = 0
     try:
-        exec(code, {"__name__": "__main__"})
+        exec(code, {"__name__": "__main__", "print": _print_whole})
     except SystemExit as exc:
         status = exc.code
     finally:
