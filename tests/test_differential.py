@@ -204,8 +204,18 @@ def test_scenario_matches_legacy(name: str, legacy_dir: Path,
         raise AssertionError(f"scenario {name}: traces differ\n{diff}\n{tails}")
 
 
+# Legacy names no program can reach through the legacy API, with the reason.
+UNREACHABLE = {
+    # Only a typing indication inside a call reaches it; the legacy API has no call
+    # that sends one (Buddy.send_typing_ind goes outside any call).
+    "CallCallback.on_typing()": "no legacy call sends typing inside a call",
+    "CallCallback.on_typing(is_typing)": "no legacy call sends typing inside a call",
+}
+
+
 def test_coverage_of_the_legacy_surface(legacy_dir: Path) -> None:
-    """Runs after the scenarios: which legacy names did none of them touch?"""
+    """Runs after the scenarios: every legacy name is touched by some scenario, but the
+    few no program can reach (UNREACHABLE). Needs the whole module's scenarios."""
     env = _env("legacy", legacy_dir, Path(os.devnull))
     env.pop("LEGACY_DIFF_COVERAGE")
     proc = subprocess.run([sys.executable, "-c",
@@ -217,4 +227,9 @@ def test_coverage_of_the_legacy_surface(legacy_dir: Path) -> None:
     STATS["inventory"] = inv
     names = {n for ns in inv.values() for n in ns}
     assert names, "the legacy module's inventory is empty"
-    assert STATS["touched"] <= names | {"RxData.msg_info_buffer", "RxData.msg_info_info"}
+    # What the scenarios touched is named as the inventory names things.
+    assert {n.split(".", 1)[0] for n in STATS["touched"]} <= set(inv)
+    if len(STATS["compared"]) < len(NAMES):
+        pytest.skip("coverage is measured over all scenarios (some were not run)")
+    untouched = names - STATS["touched"]
+    assert untouched <= set(UNREACHABLE), sorted(untouched - set(UNREACHABLE))

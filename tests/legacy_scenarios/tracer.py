@@ -107,7 +107,10 @@ def inventory() -> Dict[str, List[str]]:
                     if p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                         continue
                     out.append(f"{cname}.{attr}({p.name})")
-                    if p.default is not p.empty:
+                    # The library gives its own constructors every argument: their
+                    # defaults are reachable by no program.
+                    made = attr == "__init__" and cname in LIB_MADE
+                    if p.default is not p.empty and not made:
                         out.append(f"{cname}.{attr}({p.name}=)")
             elif not attr.startswith("_"):
                 out.append(f"{cname}.{attr}")
