@@ -80,7 +80,7 @@ class BuddyInfo:
         self.online_text = _xml_unescape(from_str(bi.status_text))
         self.activity = _enum(PresenceActivity, bi.rpid.activity, PresenceActivity.UNKNOWN)
         self.note = _xml_unescape(from_str(bi.rpid.note))
-        self.subscribed = bool(bi.monitor_pres)
+        self.subscribed = int(bi.monitor_pres)  # an int, as legacy's
         self.sub_state = _enum(SubscriptionState, bi.sub_state, SubscriptionState.UNKNOWN)
         if bi.sub_state_name != ffi.NULL:
             self.sub_state_text = ffi.string(bi.sub_state_name).decode("utf-8", "replace")

@@ -208,7 +208,7 @@ def _deliver_pager_status(lib: Lib, snapshot: None, ref: Any, sender: Any, to_ur
 
 
 def _ev_typing(lib: Lib, ev: Any) -> Delivery:
-    is_typing = bool(ev.flag)
+    is_typing = int(ev.flag)  # 1 or 0, as legacy passes it
     call = _call_of(lib, ev.call_id)
     if call is not None:
         return (_dispatch_call, call, None, "on_typing", is_typing)

@@ -31,9 +31,11 @@ class TransportInfo:
             return
         self.type = from_str(ti.type_name)
         self.description = from_str(ti.info)
-        self.is_reliable = bool(ti.flag & TransportFlag.RELIABLE)
-        self.is_secure = bool(ti.flag & TransportFlag.SECURE)
-        self.is_datagram = bool(ti.flag & TransportFlag.DATAGRAM)
+        # The flag bits themselves (DATAGRAM is 4), as legacy's.
+        flag = int(ti.flag)
+        self.is_reliable = flag & int(TransportFlag.RELIABLE)
+        self.is_secure = flag & int(TransportFlag.SECURE)
+        self.is_datagram = flag & int(TransportFlag.DATAGRAM)
         n = ffi.new("long *")
         host = C.pjffi_transport_host(ti, n)
         self.host = ffi.unpack(host, n[0]).decode("utf-8", "replace") if host else ""
