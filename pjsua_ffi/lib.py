@@ -657,7 +657,7 @@ class Lib(_MediaMixin):
         """Check a URI in full (pjsip's parser) before an operation that needs it."""
         _uri_text(op, uri, obj)
         if self._verify(uri, C.pjffi_verify_url) != 0:
-            raise Error(op, obj, C.PJSIP_EINVALIDURI, f"invalid SIP URI {uri!r}")
+            raise Error(op, obj, C.PJSIP_EINVALIDURI)  # pjsua's text, as legacy shows
 
     # ------------------------------------------------------------------ utilities
 

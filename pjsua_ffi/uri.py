@@ -80,11 +80,12 @@ def _uri_text(op: str, uri: Any, obj: Any, code: int = C.PJSIP_EINVALIDURI) -> N
     if not isinstance(uri, str):
         raise TypeError(f"a SIP URI must be str, not {type(uri).__name__}")
     if not uri or "\x00" in uri or len(uri) > 2000 or ":" not in uri:
-        raise Error(op, obj, code, f"invalid SIP URI {uri!r}")
+        raise Error(op, obj, code)  # pjsua's text for the status, as legacy shows
 
 
 def uri_error(exc: Error, uri: str) -> Error:
-    """Give a pjsip URI parse failure a message that names the URI."""
+    """A pjsip URI parse failure as the legacy module reports it: pjsua's status and
+    its text (the URI is in the exception's ``uri`` attribute)."""
     if exc.err_code in _URI_ERRORS:
-        return Error(exc.op_name, exc.obj, exc.err_code, f"invalid SIP URI {uri!r}")
+        exc.uri = uri  # type: ignore[attr-defined]
     return exc

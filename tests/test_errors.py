@@ -154,7 +154,7 @@ report(**out)
                       ("acc_deleted_call", "Error"), ("acc_deleted_info", "Error"),
                       ("acc_deleted_delete", "Error")]:
         assert r[key] and r[key][0] == kind, (key, r[key])
-    assert r["uri_invalid"][1] == "make_call()" and "invalid SIP URI" in r["uri_invalid"][3]
+    assert r["uri_invalid"][1] == "make_call()" and "Invalid Request URI" in r["uri_invalid"][3]
     for name in ("answer", "hangup", "hold", "unhold", "reinvite", "update", "dtmf", "xfer",
                  "request"):
         # PJSIP_ESESSIONTERMINATED, as pjsua answers the legacy module

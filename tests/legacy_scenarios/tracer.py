@@ -75,6 +75,11 @@ LIB_MADE = ("Transport", "TransportInfo", "Account", "AccountInfo", "Call", "Cal
             "Buddy", "BuddyInfo", "SoundDeviceInfo", "CodecInfo", "CodecParameter")
 
 
+# Fields the legacy extension fills from the wrong memory (a different number on every
+# run, never what pjsua reported): not comparable, so not traced.
+GARBAGE = {"BuddyInfo": ("sub_term_reason",)}
+
+
 def _defined_here(cls: Any) -> bool:
     return isinstance(cls, type) and getattr(cls, "__module__", "") == "pjsua"
 
@@ -312,6 +317,7 @@ class Tracer:
         out: Dict[str, Any] = {"str": str(obj)}
         names = sorted({n for n in dir(obj) if not n.startswith("_")}
                        | set(INFO_FIELDS.get(type(obj).__name__, "").split()))
+        skip = skip + GARBAGE.get(type(obj).__name__, ())
         if _is_rxdata(obj):
             names = list(RXDATA_FIELDS)
             if _COVERAGE is not None:
