@@ -317,6 +317,8 @@ class Tracer:
         out: Dict[str, Any] = {"str": str(obj)}
         names = sorted({n for n in dir(obj) if not n.startswith("_")}
                        | set(INFO_FIELDS.get(type(obj).__name__, "").split()))
+        for name in GARBAGE.get(type(obj).__name__, ()):
+            getattr(obj, name, None)  # read, as programs do, but not compared
         skip = skip + GARBAGE.get(type(obj).__name__, ())
         if _is_rxdata(obj):
             names = list(RXDATA_FIELDS)
