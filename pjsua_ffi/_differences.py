@@ -112,6 +112,16 @@ DIFFERENCES: Tuple[Difference, ...] = (
         "tests/test_presence.py::test_pending_subscriptions_accepted_or_rejected_later",
     ),
     Difference(
+        "buddies-go-with-account",
+        "`Account.delete()` leaves the account's buddies in pjsua: their subscriptions "
+        "go on without an account until `lib.destroy()` ends them",
+        "`Account.delete()` deletes its buddies too (their `on_state` for the end of the "
+        "subscription no longer comes); their `info()` is then empty, as for any "
+        "deleted buddy",
+        "presence and messages of a buddy must not go out under no account",
+        "tests/test_legacy_samples.py::test_presence_sample_pair",
+    ),
+    Difference(
         "extras",
         "(absent)",
         "more than the legacy API: `UAConfig.outbound_proxy`, `stun_ignore_failure`, "

@@ -221,7 +221,6 @@ class Account(_Handle):
             lib._unregister_call(call)
             raise
         call._id = p_id[0]
-        lib._wait_delivered()  # CALLING reaches cb before make_call returns, as in legacy
         return call
 
     # -- presence and messages (see also buddy.py)
