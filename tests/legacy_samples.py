@@ -73,6 +73,7 @@ def sample_env(work: Path) -> Dict[str, str]:
                 ALSA_CONFIG_PATH=f"/usr/share/alsa/alsa.conf:{conf}")
 
 
+_SIP_START = re.compile(r"^(SIP/2\.0 \d{3} |[A-Z]+ \S+ SIP/2\.0$)")
 _NOISE = ("ALSA lib", "Cannot connect to server", "jack server", "JackShm")
 
 
@@ -81,10 +82,18 @@ def normalise(text: str) -> List[str]:
     timing, addresses and dumps are pjsip's) and the sound libraries' complaints on
     stderr are dropped, volatile values replaced."""
     lines = []
+    in_msg = False  # inside a SIP message that a log line dumps
     for line in text.splitlines():
-        if _LOG_LINE.match(line) or line.startswith("  ") or line.startswith(_NOISE):
+        bare = line.strip()
+        if in_msg:
+            in_msg = bare != "--end msg--"
+            continue
+        if _SIP_START.match(bare):
+            in_msg = True
+            continue
+        if _LOG_LINE.match(line) or line.startswith("  ") or bare.startswith(_NOISE):
             continue  # a log line, the continuation of one, or ALSA/JACK noise
-        line = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:P", line.strip())
+        line = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:P", bare)
         line = re.sub(r"port \d+", "port P", line)
         if line:
             lines.append(line)
@@ -224,8 +233,33 @@ def run_presence_sample(work: Path) -> Dict[str, List[str]]:
     return {"a": normalise(a.finish()), "b": out_b}
 
 
+def run_registration_sample(work: Path) -> Dict[str, List[str]]:
+    """samples/registration.py registers bennylp at pjsip.org: in a namespace whose
+    /etc/hosts (a bind mount, needs ``unshare -n -m``) points pjsip.org at 127.0.0.1,
+    where a kamailio serves that domain on port 5060."""
+    sys.path.insert(0, str(ROOT))
+    from tests.peers import kamailio
+
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    hosts = work / "hosts"
+    hosts.write_text("127.0.0.1 localhost pjsip.org\n")
+    subprocess.run(["mount", "--bind", str(hosts), "/etc/hosts"], check=True)
+    kamailio._free_port = lambda host: 5060  # type: ignore[assignment]  (own namespace)
+    script = convert("registration", work)
+    (work / "kam").mkdir()
+    with kamailio.Kamailio(work / "kam", users={"bennylp": "***"}, domain="pjsip.org"):
+        proc = Proc([sys.executable, str(script)], sample_env(work), str(work))
+        try:
+            proc.expect(r"Press ENTER to quit")
+        except AssertionError as exc:
+            proc.send("")
+            raise AssertionError(f"{exc}\n{proc.finish()}") from None
+        proc.send("")
+        return {"registration": normalise(proc.finish())}
+
+
 RUNNERS = {"call": run_call_sample, "simplecall": run_simplecall_sample,
-           "presence": run_presence_sample}
+           "presence": run_presence_sample, "registration": run_registration_sample}
 
 
 if __name__ == "__main__":

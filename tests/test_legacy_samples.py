@@ -19,7 +19,8 @@ _DIR, _WHY = legacy_dir()
 def _netns_ok() -> bool:
     if shutil.which("unshare") is None or shutil.which("ip") is None:
         return False
-    return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+    return subprocess.run(["unshare", "-n", "-m", "true"],
+                          capture_output=True).returncode == 0
 
 
 pytestmark = [
@@ -35,7 +36,8 @@ def _run(which: str, sample: str = "call") -> Dict[str, Any]:
     path = [str(_DIR)] if which == "legacy" else [root]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
     # A namespace with only a loopback interface: call.py binds to every address.
-    proc = subprocess.run(["unshare", "-n", sys.executable,
+    # -m too: the registration sample gets its own /etc/hosts (a bind mount).
+    proc = subprocess.run(["unshare", "-n", "-m", sys.executable,
                            os.path.join(here, "legacy_samples.py"), sample],
                           capture_output=True, text=True, timeout=120, env=env, cwd=here)
     for line in proc.stdout.splitlines():
@@ -97,3 +99,10 @@ def test_presence_sample_pair() -> None:
             want = (want[0], want[1][:-1])
         assert _collapse(got[1]) == _collapse(want[1]), who
     assert "hello from a" in ours["b"] and "Buddy sip:127.0.0.1:P is Offline" in ours["a"]
+
+
+@pytest.mark.kamailio
+def test_registration_sample_registers_with_kamailio() -> None:
+    legacy, ours = _run("legacy", "registration"), _run("ours", "registration")
+    assert ours == legacy
+    assert ours["registration"][0] == "Registration complete, status= 200 (OK)"
