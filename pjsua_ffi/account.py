@@ -127,8 +127,8 @@ class Account(_Handle):
             self.set_callback(cb)
 
     def _check(self, op: str) -> None:
-        if self._deleted:
-            raise Error(op, self, C.PJ_EINVALIDOP, "the account was deleted")
+        if self._deleted:  # PJ_EINVAL: what pjsua answers the legacy module then
+            raise Error(op, self, C.PJ_EINVAL)
 
     def is_valid(self) -> int:
         """1 until the account is deleted (or the library destroyed), then 0 (ints, as

@@ -42,6 +42,15 @@ _NOTIFY_STATES = (SubscriptionState.PENDING, SubscriptionState.ACTIVE,
                   SubscriptionState.TERMINATED)
 
 
+def _gone_status(op: str) -> int:
+    """The status the legacy module reports for an operation on a deleted buddy: its
+    messages go to the empty URI of an empty BuddyInfo, the rest get PJ_EINVAL."""
+    return _EINVALIDURI if op.startswith("im_") else C.PJ_EINVAL
+
+
+_EINVALIDURI = 171042  # the status pjsua gives a message to an empty URI
+
+
 class BuddyStatus(IntEnum):
     """Values of :attr:`BuddyInfo.online_status` (pjsua's ``pjsua_buddy_status``)."""
 
@@ -134,12 +143,12 @@ class Buddy(_Handle):
 
     def _check(self, op: str) -> None:
         if self._deleted or self._acc._deleted:
-            raise Error(op, self, C.PJ_EINVALIDOP, "the buddy was deleted")
+            raise Error(op, self, _gone_status(op))
         # pjsua reuses buddy ids: the token in the user data tells ours apart.
         token = ptr_to_int(C.pjsua_buddy_get_user_data(self._id))
         if not self._token or token != self._token:
             self._deleted = True
-            raise Error(op, self, C.PJ_EINVALIDOP, "the buddy was deleted")
+            raise Error(op, self, _gone_status(op))
 
     def is_valid(self) -> bool:
         """True until the buddy (or its account) is deleted or the library destroyed."""

@@ -384,3 +384,50 @@ def test_tutorial_media_shapes() -> None:
     legacy["param"][0] = ours["param"][0] = "-"
     assert ours == legacy
     assert ours["recorded"] is True
+
+
+# Every method of a deleted buddy, a deleted account and a closed transport.
+DEAD_OBJECTS = """
+lib = pjsua.Lib()
+lib.init(log_cfg=pjsua.LogConfig(level=1, console_level=1))
+lib.set_null_snd_dev()
+tp = lib.create_transport(pjsua.TransportType.UDP, pjsua.TransportConfig(0, "127.0.0.1"))
+tp2 = lib.create_transport(pjsua.TransportType.UDP, pjsua.TransportConfig(0, "127.0.0.1"))
+lib.start()
+acc = lib.create_account_for_transport(tp)
+acc2 = lib.create_account_for_transport(tp)
+buddy = acc.add_buddy("sip:b@127.0.0.1:9")
+out = {}
+out["buddy_del"] = attempt(buddy.delete)
+for name, args in [("info", ()), ("subscribe", ()), ("unsubscribe", ()), ("delete", ()),
+                   ("send_pager", ("x",)), ("send_typing_ind", (True,))]:
+    r = attempt(getattr(buddy, name), *args)
+    out["buddy." + name] = r if isinstance(r, list) or r is None else type(r).__name__
+out["buddy.info.uri"] = attempt(lambda: buddy.info().uri)
+out["acc_del"] = attempt(acc2.delete)
+for name, args in [("info", ()), ("set_default", ()), ("set_registration", (True,)),
+                   ("make_call", ("sip:x@127.0.0.1:9",)), ("add_buddy", ("sip:c@127.0.0.1:9",)),
+                   ("send_pager", ("sip:x@127.0.0.1:9", "hi")), ("set_basic_status", (True,)),
+                   ("set_presence_status", (True,)), ("is_valid", ()), ("is_default", ()),
+                   ("set_transport", (tp,)), ("delete", ())]:
+    r = attempt(getattr(acc2, name), *args)
+    out["acc." + name] = r if isinstance(r, (list, int)) or r is None else type(r).__name__
+out["tp_close"] = attempt(tp2.close)
+out["tp.info"] = attempt(tp2.info)
+out["tp.close"] = attempt(tp2.close)
+report(**out)
+lib.destroy()
+"""
+
+
+def test_dead_objects_fail_as_in_legacy() -> None:
+    legacy, ours = run_both(DEAD_OBJECTS)
+    port = re.compile(r"127\.0\.0\.1:\d+")
+    legacy, ours = (eval(port.sub("P", repr(x))) for x in (legacy, ours))
+    # "misuse-raises": legacy reaches pjsua with a stale or -1 id and gets no error.
+    assert legacy.pop("buddy.delete") is None and legacy.pop("acc.set_default") is None
+    assert legacy.pop("acc.add_buddy") == "Buddy"  # a buddy of the default account
+    for key, op in (("buddy.delete", "delete()"), ("acc.set_default", "set_default()"),
+                    ("acc.add_buddy", "add_buddy()")):
+        assert ours.pop(key)[:2] == ["Error", op]
+    assert ours == legacy
