@@ -124,13 +124,33 @@ DIFFERENCES: Tuple[Difference, ...] = (
         "tests/test_legacy_samples.py::test_presence_sample_pair",
     ),
     Difference(
-        "codec-timing-values",
-        "`CodecInfo.frm_ptime`, `CodecInfo.ptime` and `CodecParameter.ptime` hold "
-        "whatever memory the C conversion reads past the field, `CodecInfo.ptime` is "
-        "then overwritten with the payload type and `pt` stays 0",
-        "frame time, packet time and payload type as pjsua has them",
+        "garbage-values",
+        "`CodecInfo.frm_ptime`, `CodecInfo.ptime`, `CodecParameter.ptime` and "
+        "`BuddyInfo.sub_term_reason` hold whatever memory the C conversion reads (an "
+        "int for the reason), `CodecInfo.ptime` is then overwritten with the payload "
+        "type and `pt` stays 0",
+        "frame time, packet time, payload type and the reason text as pjsua has them",
         "the legacy values are unpredictable, so no program can rely on them",
         "tests/test_legacy_diff.py::test_tutorial_media_shapes",
+    ),
+    Difference(
+        "message-body-type",
+        "message bodies given to `on_pager` are `str`",
+        "they are `MessageBody`, a `str` subclass with the bytes as received in `.raw` "
+        "(invalid UTF-8 replaced in the text)",
+        "binary and non-UTF-8 bodies survive; the text compares and prints the same",
+        "tests/test_legacy_diff.py::test_messages_presence_and_dtmf",
+    ),
+    Difference(
+        "buddy-match",
+        "a request (MESSAGE, typing, SUBSCRIBE) goes to a buddy's callbacks when "
+        "`pjsua_buddy_find()` matches its From URI exactly, whichever account the buddy "
+        "belongs to",
+        "the buddy must belong to the receiving account, and a From URI without a port "
+        "also matches a buddy on another port when no buddy matches exactly",
+        "pjsip leaves the port out of the From of local accounts, so a buddy on a "
+        "non-default port would never get its messages or be recognised",
+        "tests/test_legacy_diff.py::test_messages_presence_and_dtmf",
     ),
     Difference(
         "extras",

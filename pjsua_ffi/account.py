@@ -98,7 +98,7 @@ class AccountCallback:
                         reason: str) -> None:
         """Delivery status of a MESSAGE sent with :meth:`Account.send_pager`."""
 
-    def on_typing(self, from_uri: str, contact: str, is_typing: bool) -> None:
+    def on_typing(self, from_uri: str, contact: str, is_typing: int) -> None:
         """Someone (not a buddy, not in a call) started or stopped typing."""
 
     def on_mwi_info(self, body: str) -> None:

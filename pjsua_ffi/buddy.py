@@ -89,7 +89,7 @@ class BuddyInfo:
         self.online_text = _xml_unescape(from_str(bi.status_text))
         self.activity = _enum(PresenceActivity, bi.rpid.activity, PresenceActivity.UNKNOWN)
         self.note = _xml_unescape(from_str(bi.rpid.note))
-        self.subscribed = bool(bi.monitor_pres)
+        self.subscribed = int(bi.monitor_pres)  # an int, as the legacy module gives it
         self.sub_state = _enum(SubscriptionState, bi.sub_state, SubscriptionState.UNKNOWN)
         if bi.sub_state_name != ffi.NULL:
             self.sub_state_text = ffi.string(bi.sub_state_name).decode("utf-8", "replace")
@@ -120,7 +120,7 @@ class BuddyCallback:
     def on_pager_status(self, body: str, im_id: int, code: int, reason: str) -> None:
         """Delivery status of a MESSAGE sent with :meth:`Buddy.send_pager`."""
 
-    def on_typing(self, is_typing: bool) -> None:
+    def on_typing(self, is_typing: int) -> None:
         """The buddy started or stopped typing (outside any call)."""
 
 

@@ -197,7 +197,7 @@ class CallCallback:
     def on_pager_status(self, body: str, im_id: int, code: int, reason: str) -> None:
         """Delivery status of a MESSAGE sent with :meth:`Call.send_pager`."""
 
-    def on_typing(self, is_typing: bool) -> None:
+    def on_typing(self, is_typing: int) -> None:
         """The peer started or stopped typing."""
 
     def on_request(self, method: str, rdata: RxData) -> None:

@@ -203,7 +203,7 @@ def _deliver_pager_status(lib: Lib, snapshot: None, ref: Any, sender: Any, to_ur
 
 
 def _ev_typing(lib: Lib, ev: Any) -> Delivery:
-    is_typing = bool(ev.flag)
+    is_typing = int(ev.flag)  # an int, as the legacy module gives it
     call = _call_of(lib, ev.call_id)
     if call is not None:
         return (_dispatch_call, call, None, "on_typing", is_typing)
@@ -214,7 +214,7 @@ def _ev_typing(lib: Lib, ev: Any) -> Delivery:
 
 
 def _deliver_typing(lib: Lib, snapshot: None, ref: Any, buddy: Optional[Buddy],
-                    from_uri: str, contact: str, is_typing: bool) -> None:
+                    from_uri: str, contact: str, is_typing: int) -> None:
     acc = _account(lib, ref)
     if buddy is not None and not buddy._deleted:
         buddy._cb.on_typing(is_typing)

@@ -49,13 +49,13 @@ out["acc_to_buddy_status"] = status(lambda e: e[4] == 4)
 
 # Typing indications, same routing.
 carol.send_typing_ind(b_uri, True)
-out["typing_on"] = wait_event(lambda e: e[0] == "typing" and e[3] is True)
+out["typing_on"] = wait_event(lambda e: e[0] == "typing" and e[3] == 1)  # ints, as legacy
 carol.send_typing_ind(b_uri, False)
-out["typing_off"] = wait_event(lambda e: e[0] == "typing" and e[3] is False)
+out["typing_off"] = wait_event(lambda e: e[0] == "typing" and e[3] == 0)
 alice_buddy_bob.send_typing_ind(True)
-out["buddy_typing_on"] = wait_event(lambda e: e[0] == "buddy_typing" and e[2] is True)
+out["buddy_typing_on"] = wait_event(lambda e: e[0] == "buddy_typing" and e[2] == 1)
 alice_buddy_bob.send_typing_ind(False)
-out["buddy_typing_off"] = wait_event(lambda e: e[0] == "buddy_typing" and e[2] is False)
+out["buddy_typing_off"] = wait_event(lambda e: e[0] == "buddy_typing" and e[2] == 0)
 
 # Bodies: large, non-ASCII, another content type, and bytes that are not UTF-8.
 big = "".join(chr(ord("a") + i % 26) for i in range(3000))
