@@ -47,7 +47,7 @@ def test_subscribe_and_follow_status_changes(two_peers: Tuple[Peer, Peer]) -> No
         """)
     # bob's status is offline until he says otherwise.
     first = _buddy_state(alice, "bob", "e[7] == 'ACTIVE'")
-    assert first[2:4] == [OFFLINE, "Offline"] and first[6] is True
+    assert first[2:4] == [OFFLINE, "Offline"] and first[6] == 1  # subscribed: an int, as legacy
     assert first[8] == "ACTIVE"
     sub = bob.run("result = wait_event(lambda e: e[0] == 'subscribe')")
     assert sub == ["subscribe", "bob", "alice", False, 200]
