@@ -563,3 +563,27 @@ def test_messages_presence_and_dtmf() -> None:
         log["buddy_info"] = [[re.sub(r"^<\w+\.\w+: (-?\d+)>$", r"\1", x) for x in e]
                              for e in log["buddy_info"]]
     assert ours == legacy
+
+
+LOG_CALLBACK = """
+import time
+seen = []
+def log_cb(level, text, length):
+    seen.append((level, length == len(text)))
+lib = pjsua.Lib()
+lib.init(log_cfg=pjsua.LogConfig(level=4, callback=log_cb))
+after_init = list(seen)
+lib.set_null_snd_dev()
+lib.create_transport(pjsua.TransportType.UDP, pjsua.TransportConfig(0, "127.0.0.1"))
+lib.start()
+n = len(seen)
+lib.destroy()
+report(after_init=bool(after_init), levels_ok=all(lv <= 4 for lv, _ in seen),
+       lengths_ok=all(ok for _, ok in seen), more_on_destroy=len(seen) > n)
+"""
+
+
+def test_log_callback_lines_arrive_inside_the_calls() -> None:
+    legacy, ours = run_both(LOG_CALLBACK)
+    assert ours == legacy == {"after_init": True, "levels_ok": True, "lengths_ok": True,
+                              "more_on_destroy": True}
