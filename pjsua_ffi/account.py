@@ -98,7 +98,7 @@ class AccountCallback:
                         reason: str) -> None:
         """Delivery status of a MESSAGE sent with :meth:`Account.send_pager`."""
 
-    def on_typing(self, from_uri: str, contact: str, is_typing: bool) -> None:
+    def on_typing(self, from_uri: str, contact: str, is_typing: int) -> None:
         """Someone (not a buddy, not in a call) started or stopped typing."""
 
     def on_mwi_info(self, body: str) -> None:
@@ -127,8 +127,8 @@ class Account(_Handle):
             self.set_callback(cb)
 
     def _check(self, op: str) -> None:
-        if self._deleted:
-            raise Error(op, self, C.PJ_EINVALIDOP, "the account was deleted")
+        if self._deleted:  # PJ_EINVAL: what pjsua answers the legacy module then
+            raise Error(op, self, C.PJ_EINVAL)
 
     def is_valid(self) -> int:
         """1 until the account is deleted (or the library destroyed), then 0 (ints, as
@@ -221,7 +221,6 @@ class Account(_Handle):
             lib._unregister_call(call)
             raise
         call._id = p_id[0]
-        lib._wait_delivered()  # CALLING reaches cb before make_call returns, as in legacy
         return call
 
     # -- presence and messages (see also buddy.py)

@@ -42,6 +42,15 @@ _NOTIFY_STATES = (SubscriptionState.PENDING, SubscriptionState.ACTIVE,
                   SubscriptionState.TERMINATED)
 
 
+def _gone_status(op: str) -> int:
+    """The status the legacy module reports for an operation on a deleted buddy: its
+    messages go to the empty URI of an empty BuddyInfo, the rest get PJ_EINVAL."""
+    return _EINVALIDURI if op.startswith("im_") else C.PJ_EINVAL
+
+
+_EINVALIDURI = 171042  # the status pjsua gives a message to an empty URI
+
+
 class BuddyStatus(IntEnum):
     """Values of :attr:`BuddyInfo.online_status` (pjsua's ``pjsua_buddy_status``)."""
 
@@ -80,7 +89,7 @@ class BuddyInfo:
         self.online_text = _xml_unescape(from_str(bi.status_text))
         self.activity = _enum(PresenceActivity, bi.rpid.activity, PresenceActivity.UNKNOWN)
         self.note = _xml_unescape(from_str(bi.rpid.note))
-        self.subscribed = int(bi.monitor_pres)  # an int, as legacy's
+        self.subscribed = int(bi.monitor_pres)  # an int, as the legacy module gives it
         self.sub_state = _enum(SubscriptionState, bi.sub_state, SubscriptionState.UNKNOWN)
         if bi.sub_state_name != ffi.NULL:
             self.sub_state_text = ffi.string(bi.sub_state_name).decode("utf-8", "replace")
@@ -111,7 +120,7 @@ class BuddyCallback:
     def on_pager_status(self, body: str, im_id: int, code: int, reason: str) -> None:
         """Delivery status of a MESSAGE sent with :meth:`Buddy.send_pager`."""
 
-    def on_typing(self, is_typing: bool) -> None:
+    def on_typing(self, is_typing: int) -> None:
         """The buddy started or stopped typing (outside any call)."""
 
 
@@ -134,12 +143,12 @@ class Buddy(_Handle):
 
     def _check(self, op: str) -> None:
         if self._deleted or self._acc._deleted:
-            raise Error(op, self, C.PJ_EINVALIDOP, "the buddy was deleted")
+            raise Error(op, self, _gone_status(op))
         # pjsua reuses buddy ids: the token in the user data tells ours apart.
         token = ptr_to_int(C.pjsua_buddy_get_user_data(self._id))
         if not self._token or token != self._token:
             self._deleted = True
-            raise Error(op, self, C.PJ_EINVALIDOP, "the buddy was deleted")
+            raise Error(op, self, _gone_status(op))
 
     def is_valid(self) -> bool:
         """True until the buddy (or its account) is deleted or the library destroyed."""

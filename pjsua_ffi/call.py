@@ -197,7 +197,7 @@ class CallCallback:
     def on_pager_status(self, body: str, im_id: int, code: int, reason: str) -> None:
         """Delivery status of a MESSAGE sent with :meth:`Call.send_pager`."""
 
-    def on_typing(self, is_typing: bool) -> None:
+    def on_typing(self, is_typing: int) -> None:
         """The peer started or stopped typing."""
 
     def on_request(self, method: str, rdata: RxData) -> None:
@@ -336,7 +336,6 @@ class Call(_Handle):
         opt = self._lib._call_setting(keep)
         self._c_own("call_answer", C.pjffi_call_answer, opt, code, r, len(r) if reason else 0,
                     md)
-        self._lib._wait_delivered()  # callbacks of what it raised first, as in legacy
 
     def hangup(self, code: int = 603, reason: str = "", hdr_list: HeaderList = None) -> None:
         """End the call (CANCEL, BYE, or a final response, whichever fits its state)."""
@@ -345,14 +344,12 @@ class Call(_Handle):
         md = msg_data(keep, hdr_list)
         r = to_bytes(reason, "reason") if reason else ffi.NULL
         self._c_own("call_hangup", C.pjffi_call_hangup, code, r, len(r) if reason else 0, md)
-        self._lib._wait_delivered()  # callbacks of what it raised first, as in legacy
 
     def hold(self, hdr_list: HeaderList = None) -> None:
         """Put the call on hold (re-INVITE with sendonly media)."""
         keep: list = []
         md = msg_data(keep, hdr_list)
         self._c("call_set_hold", C.pjsua_call_set_hold, self._id, md)
-        self._lib._wait_delivered()
 
     def unhold(self, hdr_list: HeaderList = None) -> None:
         """Release hold (re-INVITE with sendrecv media)."""
@@ -368,14 +365,12 @@ class Call(_Handle):
         md = msg_data(keep, hdr_list)
         opt = self._lib._call_setting(keep, int(options))
         self._c("call_update", C.pjsua_call_update2, self._id, opt, md)
-        self._lib._wait_delivered()
 
     def _reinvite(self, op: str, flag: int, hdr_list: HeaderList) -> None:
         keep: list = []
         md = msg_data(keep, hdr_list)
         opt = self._lib._call_setting(keep, flag)
         self._c(op, C.pjsua_call_reinvite2, self._id, opt, md)
-        self._lib._wait_delivered()
 
     def transfer(self, dest_uri: str, hdr_list: HeaderList = None) -> None:
         """Blind transfer: ask the peer to call ``dest_uri`` (REFER). pjsua sends it as

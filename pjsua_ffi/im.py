@@ -208,7 +208,7 @@ def _deliver_pager_status(lib: Lib, snapshot: None, ref: Any, sender: Any, to_ur
 
 
 def _ev_typing(lib: Lib, ev: Any) -> Delivery:
-    is_typing = int(ev.flag)  # 1 or 0, as legacy passes it
+    is_typing = int(ev.flag)  # an int, as the legacy module gives it
     call = _call_of(lib, ev.call_id)
     if call is not None:
         return (_dispatch_call, call, None, "on_typing", is_typing)
@@ -219,7 +219,7 @@ def _ev_typing(lib: Lib, ev: Any) -> Delivery:
 
 
 def _deliver_typing(lib: Lib, snapshot: None, ref: Any, buddy: Optional[Buddy],
-                    from_uri: str, contact: str, is_typing: bool) -> None:
+                    from_uri: str, contact: str, is_typing: int) -> None:
     acc = _account(lib, ref)
     if buddy is not None and not buddy._deleted:
         buddy._cb.on_typing(is_typing)

@@ -310,10 +310,12 @@ class Lib(_MediaMixin):
         C.pjffi_thread_register(b"python")
         self._media_shutdown()  # Python audio ports must go before the bridge does
         C.pjffi_poll_detach()
-        C.pjffi_enable_events(0)
+        # Events that pjsua_destroy raises (the calls it hangs up) still reach the
+        # callbacks, on this thread, as the legacy module delivers them from inside it.
         C.pjsua_destroy()
+        C.pjffi_enable_events(0)
         C.pjffi_enable_log(0)
-        self._deliver_queued_logs()  # pjsua_destroy's lines, for the log callback
+        self._deliver_queued()
         C.pjffi_set_log_cb_level(-1)
         C.pjffi_queue_clear()
         for call in list(self._calls.values()):
@@ -336,9 +338,11 @@ class Lib(_MediaMixin):
         if _events.lib is self:
             _events.lib = None
 
-    def _deliver_queued_logs(self) -> None:
-        """Deliver the log callback's lines still queued in C; drop other events."""
-        batch, nfree = self._batch, 0
+    def _deliver_queued(self) -> None:
+        """destroy(): deliver what is still queued in C, on this thread (library calls
+        from these callbacks raise Error: the library is closing). Its own batch: a
+        destroy() from a callback runs inside _pump, which still holds self._batch."""
+        batch, nfree = ffi.new("pjffi_event *[]", _BATCH), 0
         try:
             while True:
                 count = C.pjffi_take_events(batch, _BATCH, nfree)
@@ -346,10 +350,14 @@ class Lib(_MediaMixin):
                 if not count:
                     break
                 for i in range(count):
-                    ev = batch[i]
-                    if ev.kind == C.PJFFI_EV_LOG:
-                        self._deliver(_ev_log(self, ev))
-                ev = None
+                    handler = _HANDLERS.get(batch[i].kind)
+                    try:
+                        item = handler(self, batch[i]) if handler is not None else None
+                        if item is not None:
+                            self._deliver(item)
+                    except Exception:  # noqa: BLE001
+                        log.error("error while handling a pjsua event:\n%s",
+                                  traceback.format_exc())
         finally:
             if nfree:
                 C.pjffi_take_events(batch, 0, nfree)
@@ -395,6 +403,8 @@ class Lib(_MediaMixin):
                 self._gate.notify_all()
         if not self._tls.unlocked:
             self._lock.release()
+        if C.pjffi_my_last_seq() > self._done_seq:  # the call raised events
+            self._wait_delivered()
 
     def _call(self, op: str, fn: Callable[..., int], *args: Any) -> None:
         self._enter(op, self)
@@ -535,7 +545,8 @@ class Lib(_MediaMixin):
             self._pump(0)
 
     def _wait_delivered(self) -> None:
-        """Wait until the callback thread has delivered every event queued so far.
+        """Wait until the callback thread has delivered the events this thread queued
+        (and those before them); every API call does, in ``_leave``.
 
         In the legacy module the callbacks of events that an API call raises (the
         CALLING state of ``make_call``, the DISCONNECTED state of ``hangup``) run before
@@ -546,7 +557,7 @@ class Lib(_MediaMixin):
         thread = self._thread
         if thread is None or threading.current_thread() is thread or self._tls.sync:
             return
-        target = C.pjffi_event_seq()
+        target = C.pjffi_my_last_seq()
         if self._done_seq >= target:
             return
         # Holding the library lock, this thread lends it to the callback thread until

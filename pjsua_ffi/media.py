@@ -83,7 +83,7 @@ class CodecInfo:
             self.frm_ptime = int(codec_param.frm_ptime)
             self.ptime = int(codec_param.frm_ptime) * int(codec_param.frm_per_pkt)
             self.pt = int(codec_param.pt)
-            self.vad_enabled = int(codec_param.vad)  # ints, as legacy's
+            self.vad_enabled = int(codec_param.vad)  # ints, as the legacy module has them
             self.plc_enabled = int(codec_param.plc)
 
     def __repr__(self) -> str:
@@ -102,7 +102,7 @@ class CodecParameter:
         self._codec_param: Optional[Dict[str, int]] = None
         if codec_param is not None:
             self.ptime = int(codec_param.frm_ptime) * int(codec_param.frm_per_pkt)
-            self.vad_enabled = int(codec_param.vad)  # ints, as legacy's
+            self.vad_enabled = int(codec_param.vad)  # ints, as the legacy module has them
             self.plc_enabled = int(codec_param.plc)
             self._codec_param = {"frm_ptime": int(codec_param.frm_ptime),
                                  "clock_rate": int(codec_param.clock_rate)}

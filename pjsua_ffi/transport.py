@@ -59,8 +59,8 @@ class Transport(_Handle):
         self._obj_name = "{Transport " + from_str(ti.info) + "}"
 
     def _check(self, op: str) -> None:
-        if self._closed:
-            raise Error(op, self, C.PJ_EINVALIDOP, "transport is closed")
+        if self._closed:  # PJ_EINVAL: what pjsua answers the legacy module then
+            raise Error(op, self, C.PJ_EINVAL)
 
     def info(self) -> TransportInfo:
         """Kind, flags and advertised address of this transport."""

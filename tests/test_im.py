@@ -50,7 +50,7 @@ out["acc_to_buddy_status"] = status(lambda e: e[0] == "buddy_pager_status" and e
 
 # Typing indications, same routing.
 carol.send_typing_ind(b_uri, True)
-out["typing_on"] = wait_event(lambda e: e[0] == "typing" and e[3] == 1)
+out["typing_on"] = wait_event(lambda e: e[0] == "typing" and e[3] == 1)  # ints, as legacy
 carol.send_typing_ind(b_uri, False)
 out["typing_off"] = wait_event(lambda e: e[0] == "typing" and e[3] == 0)
 alice_buddy_bob.send_typing_ind(True)

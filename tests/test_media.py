@@ -86,8 +86,7 @@ def test_codecs_enumerated_with_parameters_and_settable() -> None:
         assert c["channel_count"] >= 1 and c["frm_ptime"] > 0, c
         assert c["ptime"] >= c["frm_ptime"] and c["ptime"] % c["frm_ptime"] == 0, c
         assert c["avg_bps"] > 0 or name.startswith("opus"), c  # opus: bitrate is "auto"
-        # ints, as in the legacy module
-        assert c["vad_enabled"] in (0, 1) and c["plc_enabled"] in (0, 1)
+        assert c["vad_enabled"] in (0, 1) and c["plc_enabled"] in (0, 1)  # ints, as legacy
     assert codecs["PCMU/8000/1"]["pt"] == 0 and codecs["PCMA/8000/1"]["pt"] == 8
     assert codecs["G722/16000/1"]["pt"] == 9 and codecs["GSM/8000/1"]["pt"] == 3
     assert codecs["speex/16000/1"]["pt"] >= 96 and codecs["opus/48000/2"]["pt"] >= 96

@@ -60,6 +60,7 @@ void pjffi_poll_detach(void);
 void pjffi_wake(void);
 unsigned pjffi_queue_clear(void);
 unsigned long pjffi_event_seq(void);
+unsigned long pjffi_my_last_seq(void);
 unsigned long pjffi_queue_dropped(void);
 void pjffi_enable_log(int on);
 void pjffi_set_log_cb_level(int level);

@@ -151,6 +151,7 @@ static pjffi_qevent *q_head, *q_tail;
 static unsigned q_len;
 static unsigned long q_dropped;
 static volatile unsigned long q_seq;   /* events queued so far */
+static __thread unsigned long tl_seq;  /* the last of them queued by this thread */
 static int q_wake;
 static volatile long pjffi_token_counter;
 
@@ -476,7 +477,7 @@ static void deliver(pjffi_event *ev)
         q_head = q;
     q_tail = q;
     q_len++;
-    q_seq++;
+    tl_seq = ++q_seq;
     pthread_cond_signal(&q_cond);
     wake = wake_poller_locked();
     pthread_mutex_unlock(&q_lock);
@@ -644,6 +645,9 @@ static unsigned long pjffi_event_seq(void)
 }
 
 /* Drop every queued event; returns how many were dropped. */
+/* The number of the last event this thread queued (0: none yet). */
+static unsigned long pjffi_my_last_seq(void) { return tl_seq; }
+
 static unsigned pjffi_queue_clear(void)
 {
     unsigned n = 0;
