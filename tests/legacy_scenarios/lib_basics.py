@@ -52,13 +52,14 @@ T.call("conf_disconnect(99, 0)", lib.conf_disconnect, 99, 0)
 
 codecs = lib.enum_codecs()
 for c in codecs:
-    # Legacy CodecInfo.ptime/frm_ptime hold uninitialised memory: not compared.
+    # Legacy CodecInfo.ptime/frm_ptime hold uninitialised memory and pt stays 0: not
+    # compared (the deliberate difference "garbage-values").
     T.note(f"codec {c.name}", [getattr(c, f) for f in ("name", "priority", "clock_rate",
-                                                      "channel_count", "avg_bps", "pt",
+                                                      "channel_count", "avg_bps",
                                                       "vad_enabled", "plc_enabled")])
 T.note("str(codec)", str(codecs[0]))
-T.note("codec ptime, frm_ptime are ints", [isinstance(c.ptime, int) and isinstance(
-    c.frm_ptime, int) for c in codecs])
+T.note("codec ptime, frm_ptime, pt are ints", [isinstance(c.ptime, int) and isinstance(
+    c.frm_ptime, int) and isinstance(c.pt, int) for c in codecs])
 name = codecs[0].name
 param = lib.get_codec_parameter(name)
 T.note("codec parameter", [param.vad_enabled, param.plc_enabled, str(param)])
