@@ -382,11 +382,16 @@ def buddy_by_token(token: int) -> Optional[Buddy]:
     return buddy if buddy is not None and not buddy._deleted else None
 
 
+_PJSUA_STATE_NULL, _PJSUA_STATE_CLOSING = 0, 5  # pjsua_state (pjsua.h)
+
+
 def buddy_of(acc_id: int, uri: str) -> Optional[Buddy]:
     """The buddy of account ``acc_id`` for ``uri`` (matched as pjsua does, see
     ``_csrc/presence.c``), or None. Called on pjsua's thread while an event is handled."""
     if acc_id < 0 or not uri or not _buddies:
         return None
+    if C.pjsua_get_state() in (_PJSUA_STATE_NULL, _PJSUA_STATE_CLOSING):
+        return None  # destroy() delivering what pjsua_destroy raised: pjsua is gone
     keep: list = []
     bid = C.pjffi_buddy_find(acc_id, new_str(uri, keep))
     if bid < 0:

@@ -190,10 +190,12 @@ def _ev_pager_status(lib: Lib, ev: Any) -> Delivery:
         return
     ref = sender._acc if isinstance(sender, Buddy) else _account_ref(lib, ev.acc_id)
     to_uri = from_str(ev.s[0])
-    if not isinstance(sender, Buddy):
+    if not isinstance(sender, Buddy) and sender is not None:
         # As in the legacy module: the status of a message an account sent to a buddy's
-        # URI goes to that buddy's callback.
-        sender = buddy_of(ev.acc_id, to_uri) or sender
+        # URI goes to that buddy's callback. Matched in Python (no pjsua call: this may
+        # run after pjsua_destroy, when destroy() delivers what it raised).
+        sender = next((b for b in list(getattr(sender, "_buddies", {}).values())
+                       if not b._deleted and b._uri == to_uri), sender)
     return (_deliver_pager_status, lib, None, ref, sender, to_uri, body, im_id, code,
             reason)
 
