@@ -55,9 +55,6 @@ class AccountInfo:
         self.online_status = int(ai.online_status)
         self.online_text = from_str(ai.online_status_text)
 
-    def __repr__(self) -> str:
-        return f"<AccountInfo {self.uri} reg={self.reg_status} {self.reg_reason!r}>"
-
 
 class AccountCallback:
     """Override what you need; ``self.account`` is the account. Runs with the library

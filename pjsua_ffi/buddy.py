@@ -96,10 +96,6 @@ class BuddyInfo:
         self.sub_term_code = int(bi.sub_term_code)
         self.sub_term_reason = from_str(bi.sub_term_reason)
 
-    def __repr__(self) -> str:
-        return (f"<BuddyInfo {self.uri} status={self.online_status} {self.online_text!r} "
-                f"sub={self.sub_state_text}>")
-
 
 class BuddyCallback:
     """Override what you need; ``self.buddy`` is the buddy. Runs on the callback thread

@@ -140,10 +140,6 @@ class CallInfo:
         self.__dict__[name] = value
         return value
 
-    def __repr__(self) -> str:
-        return (f"<CallInfo {self.state.name} {self.last_code} {self.last_reason!r} "
-                f"media={self.media_state.name} slot={self.conf_slot}>")
-
 
 _DEFAULTS: Dict[str, Any] = {
     "role": CallRole.CALLER, "account": None, "uri": "", "contact": "", "remote_uri": "",

@@ -50,10 +50,6 @@ class SoundDeviceInfo:
             self.output_channels = int(sdi.output_count)
             self.default_clock_rate = int(sdi.default_samples_per_sec)
 
-    def __repr__(self) -> str:
-        return (f"<SoundDeviceInfo {self.name!r} in={self.input_channels} "
-                f"out={self.output_channels} rate={self.default_clock_rate}>")
-
 
 class CodecInfo:
     """A codec, its priority (0 disables it) and its default parameters.
@@ -86,10 +82,6 @@ class CodecInfo:
             self.vad_enabled = int(codec_param.vad)  # ints, as the legacy module has them
             self.plc_enabled = int(codec_param.plc)
 
-    def __repr__(self) -> str:
-        return (f"<CodecInfo {self.name} priority={self.priority} pt={self.pt} "
-                f"ptime={self.ptime}>")
-
 
 class CodecParameter:
     """The settings of one codec that :meth:`Lib.set_codec_parameter` changes: packet
@@ -106,10 +98,6 @@ class CodecParameter:
             self.plc_enabled = int(codec_param.plc)
             self._codec_param = {"frm_ptime": int(codec_param.frm_ptime),
                                  "clock_rate": int(codec_param.clock_rate)}
-
-    def __repr__(self) -> str:
-        return (f"<CodecParameter ptime={self.ptime} vad={self.vad_enabled} "
-                f"plc={self.plc_enabled}>")
 
 
 class ConfPortInfo:

@@ -42,9 +42,6 @@ class TransportInfo:
         self.port = C.pjffi_transport_port(ti)
         self.ref_cnt = int(ti.usage_count)
 
-    def __repr__(self) -> str:
-        return f"<TransportInfo {self.type} {self.host}:{self.port}>"
-
 
 @legacy_ops()
 class Transport(_Handle):

@@ -63,9 +63,6 @@ class SIPUri:
             out += f";transport={self.transport}"
         return out
 
-    def __str__(self) -> str:
-        return self.encode()
-
 
 # ---------------------------------------------------------------------- checks
 

@@ -70,7 +70,9 @@ junk = [bytearray(b"x" * 4096) for _ in range(4000)]  # reuse what was freed
 report(states=[i.state.name for i in kept], texts=[i.state_text for i in kept],
        codes=[i.last_code for i in kept], ids=sorted({i.sip_call_id for i in kept}),
        remote=kept[0].remote_uri, roles=sorted({int(i.role) for i in kept}),
-       last=repr(kept[-1]), acc_ok=kept[0].account is acc)
+       last=str([getattr(kept[-1], f) for f in ("state_text", "last_code", "last_reason",
+                                                 "media_state", "conf_slot")]),
+       acc_ok=kept[0].account is acc)
 """)
     assert r["states"] == ["CALLING", "EARLY", "CONNECTING", "CONFIRMED", "DISCONNECTED"]
     assert r["texts"][:4] == r["states"][:4]
