@@ -46,13 +46,13 @@ class AccountInfo:
         self.online_text = ""
         if ai is None:
             return
-        self.is_default = bool(ai.is_default)
+        self.is_default = int(ai.is_default)  # ints, as the legacy module has them
         self.uri = from_str(ai.acc_uri)
-        self.reg_active = bool(ai.has_registration)
+        self.reg_active = int(ai.has_registration)
         self.reg_expires = int(ffi.cast("int", ai.expires))
         self.reg_status = int(ai.status)
         self.reg_reason = from_str(ai.status_text)
-        self.online_status = bool(ai.online_status)
+        self.online_status = int(ai.online_status)
         self.online_text = from_str(ai.online_status_text)
 
     def __repr__(self) -> str:

@@ -667,7 +667,7 @@ class Lib(_MediaMixin):
     def _require_uri(self, op: str, uri: Any, obj: Any) -> None:
         """Check a URI in full (pjsip's parser) before an operation that needs it."""
         _uri_text(op, uri, obj)
-        if self.verify_sip_url(uri) != 0:
+        if self._verify_url(uri, sip_only=False) != 0:  # tel: URIs too
             raise Error(op, obj, C.PJ_EINVAL, f"invalid SIP URI {uri!r}")
 
     # ------------------------------------------------------------------ utilities
@@ -686,15 +686,18 @@ class Lib(_MediaMixin):
             self._leave()
 
     def verify_sip_url(self, sip_url: str) -> int:
-        """0 if ``sip_url`` is a valid SIP URI, else an error status."""
-        if not isinstance(sip_url, str):
+        """0 if ``sip_url`` is a valid SIP (or SIPS) URI, else an error status."""
+        return self._verify_url(sip_url, sip_only=True)
+
+    def _verify_url(self, url: str, sip_only: bool) -> int:
+        if not isinstance(url, str):
             raise TypeError("sip_url must be str")
-        data = sip_url.encode("utf-8")
-        if len(data) > 2000 or "\x00" in sip_url:
+        data = url.encode("utf-8")
+        if len(data) > 2000 or "\x00" in url:
             return C.PJ_EINVAL
         self._enter("verify_sip_url", self)
         try:
-            return int(C.pjffi_verify_url(data))
+            return int(C.pjffi_verify_url(data, int(sip_only)))
         finally:
             self._leave()
 

@@ -168,7 +168,8 @@ def run_call_sample(work: Path) -> Dict[str, List[str]]:
                              f"{callee.finish()}") from None
     caller.send("q")
     callee.send("q")
-    return {"caller": normalise(caller.finish()), "callee": normalise(callee.finish())}
+    raw = {"caller": caller.finish(), "callee": callee.finish()}
+    return {"caller": normalise(raw["caller"]), "callee": normalise(raw["callee"]), "raw": raw}
 
 
 def run_simplecall_sample(work: Path) -> Dict[str, List[str]]:

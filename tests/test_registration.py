@@ -56,7 +56,7 @@ lib.destroy()
 """, str(kam.port))
     status, reason, expires = r["good"][0][1:]
     assert (status, reason) == (200, "OK") and expires > 0
-    assert r["active"] is True and r["status"] == 200 and r["expires"] > 0
+    assert r["active"] == 1 and r["status"] == 200 and r["expires"] > 0
     assert r["uri"] == "<sip:alice@127.0.0.1>"
     assert r["bad"][0][1] in (401, 403)
     assert r["good"][1][1] == 200 and r["after"] <= 0  # unregistered

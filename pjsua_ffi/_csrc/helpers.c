@@ -1211,9 +1211,9 @@ static int pjffi_im_send(int acc_id, const char *uri, long uri_len, const char *
 
 /* ------------------------------------------------------------------ misc */
 
-static int pjffi_verify_url(const char *url)
+static int pjffi_verify_url(const char *url, int sip_only)
 {
-    return pjsua_verify_url(url);
+    return sip_only ? pjsua_verify_sip_url(url) : pjsua_verify_url(url);
 }
 
 /* Pools in use, and bytes cached for reuse, in pjsua's pool factory (leak checks). */
