@@ -51,7 +51,7 @@ def _run(which: str, sample: str = "call") -> Dict[str, Any]:
 # interleave is up to the thread scheduler in both modules (the legacy worker thread
 # polls every 50 ms), except where the program holds auto_lock() while it prints.
 _MAIN = ("Listening on", "Making call to", "Current call is {", "My SIP URI", "Menu:",
-         "[exit")
+         "Enter buddy URI:", "Type the message:", "Press <ENTER>", "[exit")
 
 
 def _threads(lines: List[str]) -> Tuple[List[str], List[str]]:
