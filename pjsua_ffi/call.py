@@ -233,8 +233,11 @@ class Call(_Handle):
             info = self._last_info
             if info is None and self._alive:
                 ci = ffi.new("pjsua_call_info *")
-                if self._lib._running() and C.pjsua_call_get_info(self._id, ci) == 0:
+                try:
+                    self._c("info", C.pjsua_call_get_info, self._id, ci)
                     info = CallInfo(self._lib, ci)
+                except Error:  # gone meanwhile: the name stays without the URI
+                    pass
             name = self._name = "{Call " + (info.remote_uri if info else "") + "}"
         return name
 
