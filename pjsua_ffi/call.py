@@ -390,7 +390,7 @@ class Call(_Handle):
         if not isinstance(call, Call):
             raise TypeError("call must be a Call")
         if not call._alive:
-            raise Error("call_xfer_replaces", call, _ENDED)
+            raise Error("call_xfer_replaces", self, _ENDED)  # legacy names this call
         keep: list = []
         md = msg_data(keep, hdr_list)
         self._c("call_xfer_replaces", C.pjsua_call_xfer_replaces, self._id, call._id,
@@ -434,11 +434,16 @@ class Call(_Handle):
                 bool(is_typing), md)
 
     def dump_status(self, with_media: bool = True, indent: str = "", max_len: int = 1024) -> str:
-        """pjsua's text dump of the call (and its media statistics)."""
+        """pjsua's text dump of the call (and its media statistics); empty once the
+        call is gone."""
         max_len = max(64, int(max_len))
         buf = ffi.new("char[]", max_len)
         ind = ffi.new("char[]", to_bytes(indent, "indent"))
-        self._c("call_dump", C.pjsua_call_dump, self._id, bool(with_media), buf, max_len, ind)
+        try:
+            self._c("call_dump", C.pjsua_call_dump, self._id, bool(with_media), buf, max_len,
+                    ind)
+        except Error:  # the call is gone: an empty dump, as the legacy module gives
+            return ""
         return ffi.string(buf).decode("utf-8", "replace")
 
 

@@ -649,3 +649,44 @@ def test_info_objects_and_helpers() -> None:
     for key in [k for k in legacy if k.startswith(("uri not", "uri tel"))]:
         assert legacy.pop(key) == "TypeError" and ours.pop(key) == "NotASipUri"
     assert ours == legacy
+
+
+# The signalling methods of a call that was rejected (486) and is gone.
+DEAD_CALL = """
+import time
+lib = pjsua.Lib()
+lib.init(log_cfg=pjsua.LogConfig(level=1, console_level=1))
+lib.set_null_snd_dev()
+tp = lib.create_transport(pjsua.TransportType.UDP, pjsua.TransportConfig(0, "127.0.0.1"))
+lib.start()
+class Answer(pjsua.AccountCallback):
+    def on_incoming_call(self, call):
+        call.answer(486)
+states = []
+class Log(pjsua.CallCallback):
+    def on_state(self):
+        states.append(self.call.info().state)
+acc = lib.create_account_for_transport(tp, cb=Answer())
+call = acc.make_call("sip:x@127.0.0.1:%d" % tp.info().port, Log())
+other = acc.make_call("sip:y@127.0.0.1:%d" % tp.info().port, pjsua.CallCallback())
+end = time.time() + 10
+while time.time() < end and 6 not in states:
+    time.sleep(0.05)
+time.sleep(0.3)
+out = {"states": [int(s) for s in states]}
+for name, args in [("unhold", ()), ("reinvite", ()), ("update", ()),
+                   ("transfer", ("sip:z@127.0.0.1:9",)), ("transfer_to_call", (other,)),
+                   ("send_request", ("INFO",)), ("send_pager", ("hi",))]:
+    out[name] = attempt(getattr(call, name), *args)
+out["dump"] = attempt(call.dump_status)
+out["attach"] = attempt(call.attach_to_id, -1)
+out["str_after_detach"] = str(call)
+report(**out)
+lib.destroy()
+"""
+
+
+def test_methods_of_an_ended_call() -> None:
+    port = re.compile(r"127\.0\.0\.1:\d+")
+    legacy, ours = (port.sub("P", repr(r)) for r in run_both(DEAD_CALL))
+    assert ours == legacy
