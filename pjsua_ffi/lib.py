@@ -986,7 +986,7 @@ def _ev_transfer_status(lib: Lib, ev: Any) -> Delivery:
     call = _call_for(lib, ev)
     if call is not None:
         return (_dispatch_call, call, None, "on_transfer_status", int(ev.code),
-                from_str(ev.s[0]), int(ev.flag), 1)
+                from_str(ev.s[0]), int(ev.flag), int(ev.other_id))
 
 
 def _ev_replace_request(lib: Lib, ev: Any) -> None:

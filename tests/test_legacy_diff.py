@@ -690,3 +690,82 @@ def test_methods_of_an_ended_call() -> None:
     port = re.compile(r"127\.0\.0\.1:\d+")
     legacy, ours = (port.sub("P", repr(r)) for r in run_both(DEAD_CALL))
     assert ours == legacy
+
+
+# B transfers A's call to C: what each callback sees, per receiver.
+BLIND_TRANSFER = """
+import re, time
+def norm(x):
+    return re.sub(r"127\\.0\\.0\\.1:\\d+", "P", repr(x))
+log = []
+def ev(*a):
+    log.append([norm(x) for x in a])
+lib = pjsua.Lib()
+lib.init(log_cfg=pjsua.LogConfig(level=1, console_level=1))
+lib.set_null_snd_dev()
+tps = [lib.create_transport(pjsua.TransportType.UDP, pjsua.TransportConfig(0, "127.0.0.1"))
+       for _ in range(3)]
+lib.start()
+calls = {}
+class CallCb(pjsua.CallCallback):
+    def __init__(self, name):
+        pjsua.CallCallback.__init__(self)
+        self.name = name
+    def on_state(self):
+        ci = self.call.info()
+        ev(self.name, "state", ci.state, ci.last_code, ci.last_reason)
+    def on_transfer_request(self, dst, code):
+        ev(self.name, "xfer_request", dst, code)
+        return code
+    def on_transfer_status(self, code, reason, final, cont):
+        ev(self.name, "xfer_status", code, reason, final, cont)
+        return cont
+class AccCb(pjsua.AccountCallback):
+    def __init__(self, name):
+        pjsua.AccountCallback.__init__(self)
+        self.name = name
+    def on_incoming_call(self, call):
+        ev(self.name, "incoming", str(call))
+        calls[self.name] = call
+        call.set_callback(CallCb(self.name + "-in"))
+        call.answer(200)
+def account(name, tp, default):
+    cfg = pjsua.AccountConfig()
+    cfg.id = "sip:%s@127.0.0.1:%d" % (name, tp.info().port)
+    cfg.transport_id = tp._id
+    cfg.rtp_transport_cfg = pjsua.TransportConfig(0, "127.0.0.1")
+    return lib.create_account(cfg, default, AccCb(name))
+a, b, c = (account(n, t, n == "a") for n, t in zip("abc", tps))
+call = a.make_call("sip:b@127.0.0.1:%d" % tps[1].info().port, CallCb("a-out"))
+def wait(pred):
+    end = time.time() + 10
+    while time.time() < end and not pred():
+        time.sleep(0.05)
+wait(lambda: ["'b-in'", "'state'", "5", "200", "'OK'"] in log)
+time.sleep(0.3)
+calls["b"].transfer("sip:c@127.0.0.1:%d" % tps[2].info().port)
+wait(lambda: any(e[:2] == ["'b-in'", "'xfer_status'"] and e[4] == "1" for e in log))
+time.sleep(1.0)
+lib.hangup_all()
+time.sleep(0.5)
+by = {}
+for e in log:
+    by.setdefault(e[0], []).append(e[1:])
+report(**by)
+lib.destroy()
+"""
+
+
+def test_blind_transfer_callbacks() -> None:
+    legacy, ours = run_both(BLIND_TRANSFER, timeout=90)
+    for log in (legacy, ours):  # "enum-constants"
+        for entries in log.values():
+            for e in entries:
+                e[1:] = [re.sub(r"^<\w+\.\w+: (-?\d+)>$", r"\1", x) for x in e[1:]]
+    # "transfer-call": in legacy, the events of the call that A makes to C reach A's
+    # old callback, which reads the old call's state (CONFIRMED, then DISCONNECTED).
+    a_new = legacy["'a-out'"][4:]
+    assert a_new and all(e[0] == "'state'" and e[1] in ("5", "6") for e in a_new)
+    legacy["'a-out'"] = legacy["'a-out'"][:4] + [legacy["'a-out'"][-1]]
+    assert ours == legacy
+    assert ["'xfer_request'", "'sip:c@P'", "202"] in ours["'a-out'"]

@@ -764,6 +764,7 @@ static void on_call_transfer_status(pjsua_call_id call_id, int st_code, const pj
     ev.code = st_code;
     ev_set(&ev.s[0], st_text);
     ev.flag = final;
+    ev.other_id = *p_cont ? 1 : 0;  /* pjsua's suggestion, the callback's `cont` */
     ev.out_flag = 1;
     deliver(&ev);
     *p_cont = ev.out_flag ? PJ_TRUE : PJ_FALSE;
