@@ -153,6 +153,35 @@ DIFFERENCES: Tuple[Difference, ...] = (
         "tests/test_legacy_diff.py::test_messages_presence_and_dtmf",
     ),
     Difference(
+        "sipuri-fixes",
+        "`SIPUri` keeps the `transport` parameter only when it is `udp`, its `encode()` "
+        "raises `TypeError` when the URI has a port, and it needs a live library",
+        "`transport` is the parameter as written, `encode()` gives the URI back, and it "
+        "works without a library; text that is not a SIP URI raises an error that is both "
+        "`TypeError` (as in legacy) and `ValueError`",
+        "these are bugs of the legacy helper: no program can depend on them working",
+        "tests/test_legacy_diff.py::test_info_objects_and_helpers",
+    ),
+    Difference(
+        "transfer-call",
+        "the call pjsua makes for an accepted transfer (REFER) carries the transferred "
+        "call's user data, so its events reach the transferred call's callback, whose "
+        "`info()` shows the old call",
+        "that call is a `Call` of its own, without a callback until the application sets "
+        "one; the transferred call's callback sees only its own events",
+        "one callback reporting two calls' states as one call's is a trap",
+        "tests/test_legacy_diff.py::test_blind_transfer_callbacks",
+    ),
+    Difference(
+        "transfer-status-cont",
+        "the value `on_transfer_status` returns tells pjsua whether to report further "
+        "NOTIFYs of the transfer",
+        "every NOTIFY is reported, whatever the callback returns (it runs after pjsua "
+        "went on); the `cont` it is given is pjsua's suggestion, as in legacy",
+        "callbacks run on the callback thread, never inside pjsua",
+        "tests/test_legacy_diff.py::test_blind_transfer_callbacks",
+    ),
+    Difference(
         "extras",
         "(absent)",
         "more than the legacy API: `UAConfig.outbound_proxy`, `stun_ignore_failure`, "

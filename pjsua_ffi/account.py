@@ -46,7 +46,7 @@ class AccountInfo:
         self.online_text = ""
         if ai is None:
             return
-        self.is_default = int(ai.is_default)  # ints, as legacy's (print shows 1, not True)
+        self.is_default = int(ai.is_default)  # ints, as the legacy module has them
         self.uri = from_str(ai.acc_uri)
         self.reg_active = int(ai.has_registration)
         self.reg_expires = int(ffi.cast("int", ai.expires))

@@ -229,8 +229,11 @@ class Call(_Handle):
             info = self._last_info
             if info is None and self._alive:
                 ci = ffi.new("pjsua_call_info *")
-                if self._lib._running() and C.pjsua_call_get_info(self._id, ci) == 0:
+                try:
+                    self._c("info", C.pjsua_call_get_info, self._id, ci)
                     info = CallInfo(self._lib, ci)
+                except Error:  # gone meanwhile: the name stays without the URI
+                    pass
             name = self._name = "{Call " + (info.remote_uri if info else "") + "}"
         return name
 
@@ -388,7 +391,7 @@ class Call(_Handle):
         if not isinstance(call, Call):
             raise TypeError("call must be a Call")
         if not call._alive:
-            raise Error("call_xfer_replaces", call, _ENDED)
+            raise Error("call_xfer_replaces", self, _ENDED)  # legacy names this call
         keep: list = []
         md = msg_data(keep, hdr_list)
         self._c("call_xfer_replaces", C.pjsua_call_xfer_replaces, self._id, call._id,
@@ -432,11 +435,16 @@ class Call(_Handle):
                 bool(is_typing), md)
 
     def dump_status(self, with_media: bool = True, indent: str = "", max_len: int = 1024) -> str:
-        """pjsua's text dump of the call (and its media statistics)."""
+        """pjsua's text dump of the call (and its media statistics); empty once the
+        call is gone."""
         max_len = max(64, int(max_len))
         buf = ffi.new("char[]", max_len)
         ind = ffi.new("char[]", to_bytes(indent, "indent"))
-        self._c("call_dump", C.pjsua_call_dump, self._id, bool(with_media), buf, max_len, ind)
+        try:
+            self._c("call_dump", C.pjsua_call_dump, self._id, bool(with_media), buf, max_len,
+                    ind)
+        except Error:  # the call is gone: an empty dump, as the legacy module gives
+            return ""
         return ffi.string(buf).decode("utf-8", "replace")
 
 

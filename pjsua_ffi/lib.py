@@ -22,8 +22,7 @@ callbacks with the library lock held, outside every pjsua lock: no thread hand-o
 between pjsua and Python. A call snapshot reads its fields from the event's C copy on
 first use; the copy lives as long as the snapshot does. A callback may call
 back into the library (answer in ``on_incoming_call``, hang up in ``on_state``, even
-``destroy()``) without deadlock, and another thread may hold the lock (``auto_lock()``)
-while it calls pjsua. Inside a callback, ``call.info()`` / ``account.info()`` return
+``destroy()``) without deadlock. Inside a callback, ``call.info()`` / ``account.info()`` return
 the event's snapshot, so a callback never sees a later state than the one it reports.
 
 While callbacks run nobody polls; a C backup poller notices when that lasts a whole
@@ -38,13 +37,30 @@ without it rather than deadlock; the event is logged at debug level when that ha
 
 Events for a call whose callback is not set yet are kept and delivered, in order, by
 ``Call.set_callback``. An exception raised by a callback is logged with its traceback
-and the callback thread goes on.
+and the callback thread goes on. Lines for the application's log callback are events
+too, so they come in order with the others.
+
+The legacy module's order
+-------------------------
+Every API call holds the library lock while it runs, as in the legacy module: while a
+thread holds ``auto_lock()``, other threads' calls wait. The legacy module runs the
+callbacks of events that an API call raises (CALLING for ``make_call``, log lines)
+inside that call; here C numbers the queued events and remembers, per thread, the last
+one the thread queued, and the call waits in ``_leave`` until the callback thread has
+delivered it (``_wait_delivered``). A caller that holds the library lock lends it to
+the callback thread meanwhile (``_loans``; those callbacks run with ``tls.unlocked``),
+and the callback thread lets it take the lock back before it goes on to later events
+(``_release_waiters``). Not done on the callback thread itself, in callbacks pjsua
+waits on, nor without a callback thread: before ``start()``, calls deliver their events
+on the calling thread (``_flush_before_start``).
 
 Destroy
 -------
 Every API call passes a gate that counts calls in flight. ``destroy()`` closes the gate
 (later calls raise :class:`Error`), waits for calls in flight, stops the callback
-thread, and only then calls ``pjsua_destroy``. It may be called from a callback.
+thread, and only then calls ``pjsua_destroy``; the events that raises (the calls it
+hangs up) are delivered on the destroying thread before the queue is dropped. It may be
+called from a callback.
 """
 
 from __future__ import annotations
@@ -667,8 +683,8 @@ class Lib(_MediaMixin):
     def _require_uri(self, op: str, uri: Any, obj: Any) -> None:
         """Check a URI in full (pjsip's parser) before an operation that needs it."""
         _uri_text(op, uri, obj)
-        if self._verify(uri, C.pjffi_verify_url) != 0:
-            raise Error(op, obj, C.PJSIP_EINVALIDURI)  # pjsua's text, as legacy shows
+        if self._verify_url(uri, sip_only=False) != 0:  # tel: URIs too
+            raise Error(op, obj, C.PJSIP_EINVALIDURI)  # pjsua's status and text, as legacy
 
     # ------------------------------------------------------------------ utilities
 
@@ -686,11 +702,10 @@ class Lib(_MediaMixin):
             self._leave()
 
     def verify_sip_url(self, sip_url: str) -> int:
-        """0 if ``sip_url`` is a valid SIP or SIPS URI (not tel:), else an error status."""
-        return self._verify(sip_url, C.pjffi_verify_sip_url)
+        """0 if ``sip_url`` is a valid SIP (or SIPS) URI, else an error status."""
+        return self._verify_url(sip_url, sip_only=True)
 
-    def _verify(self, url: str, check: Any) -> int:
-        """``check`` (a pjsua URL check) on ``url``: 0 when it passes, else a status."""
+    def _verify_url(self, url: str, sip_only: bool) -> int:
         if not isinstance(url, str):
             raise TypeError("sip_url must be str")
         data = url.encode("utf-8")
@@ -698,7 +713,7 @@ class Lib(_MediaMixin):
             return C.PJ_EINVAL
         self._enter("verify_sip_url", self)
         try:
-            return int(check(data))
+            return int(C.pjffi_verify_url(data, int(sip_only)))
         finally:
             self._leave()
 
@@ -971,7 +986,7 @@ def _ev_transfer_status(lib: Lib, ev: Any) -> Delivery:
     call = _call_for(lib, ev)
     if call is not None:
         return (_dispatch_call, call, None, "on_transfer_status", int(ev.code),
-                from_str(ev.s[0]), int(ev.flag), int(ev.out_flag))
+                from_str(ev.s[0]), int(ev.flag), int(ev.other_id))
 
 
 def _ev_replace_request(lib: Lib, ev: Any) -> None:

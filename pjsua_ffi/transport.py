@@ -31,11 +31,10 @@ class TransportInfo:
             return
         self.type = from_str(ti.type_name)
         self.description = from_str(ti.info)
-        # The flag bits themselves (DATAGRAM is 4), as legacy's.
-        flag = int(ti.flag)
-        self.is_reliable = flag & int(TransportFlag.RELIABLE)
-        self.is_secure = flag & int(TransportFlag.SECURE)
-        self.is_datagram = flag & int(TransportFlag.DATAGRAM)
+        # The flag bits themselves (ints, 0 when unset), as the legacy module has them.
+        self.is_reliable = int(ti.flag & TransportFlag.RELIABLE)
+        self.is_secure = int(ti.flag & TransportFlag.SECURE)
+        self.is_datagram = int(ti.flag & TransportFlag.DATAGRAM)
         n = ffi.new("long *")
         host = C.pjffi_transport_host(ti, n)
         self.host = ffi.unpack(host, n[0]).decode("utf-8", "replace") if host else ""

@@ -23,6 +23,11 @@ _URI = re.compile(
 )
 
 
+class NotASipUri(ValueError, TypeError):
+    """Raised by :class:`SIPUri` for text that is not a SIP URI: a ValueError, and a
+    TypeError as the legacy module raises then (its parser's None fails to unpack)."""
+
+
 class SIPUri:
     """The parts of a SIP URI: ``scheme``, ``user``, ``host``, ``port`` (0 when absent)
     and the ``transport`` parameter."""
@@ -37,10 +42,11 @@ class SIPUri:
             self.decode(uri)
 
     def decode(self, uri: str) -> None:
-        """Fill the parts from ``uri``; raises ValueError if it is not a SIP URI."""
+        """Fill the parts from ``uri``; raises :class:`NotASipUri` (a ValueError and a
+        TypeError) if it is not a SIP URI."""
         m = _URI.match(uri)
         if not m:
-            raise ValueError(f"not a SIP URI: {uri!r}")
+            raise NotASipUri(f"not a SIP URI: {uri!r}")
         self.scheme = m.group("scheme")
         self.user = m.group("user") or ""
         self.host = m.group("host")

@@ -44,30 +44,51 @@ def convert(name: str, out_dir: Path) -> Path:
     return dst
 
 
-# Each print() in one write: a sample prints from its main thread and its callbacks,
-# and print() writes its pieces one by one, so two lines could tear into each other.
-_ATOMIC_PRINT = """
-import builtins, io, sys
+# Whole lines from callback threads: a sample prints a line in several print() calls,
+# from its main thread and from callbacks, so lines could tear into each other. Each
+# print() is one write; the main thread writes as it prints (its prompts end without a
+# newline, and in the legacy module callbacks raised inside its calls run on it); other
+# threads write whole lines.
+_LINE_ATOMIC = """
+import builtins, io, sys, threading
 _print = builtins.print
-def _atomic(*args, sep=" ", end="\\n", file=None, flush=False):
-    out = io.StringIO()
+def _one_write(*args, sep=" ", end="\\n", file=None, flush=False):
+    out = io.StringIO()  # print() writes its pieces one by one: here in one go
     _print(*args, sep=sep, end=end, file=out)
-    target = sys.stdout if file is None else file
-    target.write(out.getvalue())
-    if flush:
-        target.flush()
-builtins.print = _atomic
+    (sys.stdout if file is None else file).write(out.getvalue())
+builtins.print = _one_write
+class _Lines:
+    def __init__(self, out):
+        self._out, self._tls, self._lock = out, threading.local(), threading.Lock()
+    def write(self, text):
+        if threading.current_thread() is threading.main_thread():
+            with self._lock:
+                self._out.write(text)
+                self._out.flush()
+            return len(text)
+        lines = (getattr(self._tls, "buf", "") + text).split("\\n")
+        self._tls.buf = lines.pop()
+        if lines:
+            with self._lock:
+                self._out.write("\\n".join(lines) + "\\n")
+                self._out.flush()
+        return len(text)
+    def flush(self):
+        self._out.flush()
+    def __getattr__(self, name):
+        return getattr(self._out, name)
+sys.stdout = _Lines(sys.stdout)
 """
 
 
 def sample_env(work: Path) -> Dict[str, str]:
     """The samples use the default sound device: an ALSA "null" card stands in for it.
-    Both modules get the same atomic print() (see _ATOMIC_PRINT)."""
+    Both modules get the same whole-line output (see _LINE_ATOMIC)."""
     conf = work / "asound.conf"
     conf.write_text("pcm.!default { type null }\nctl.!default { type hw card 0 }\n")
     site = work / "site"
     site.mkdir(exist_ok=True)
-    (site / "sitecustomize.py").write_text(_ATOMIC_PRINT)
+    (site / "sitecustomize.py").write_text(_LINE_ATOMIC)
     path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
     return dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=path,
                 ALSA_CONFIG_PATH=f"/usr/share/alsa/alsa.conf:{conf}")
@@ -168,7 +189,8 @@ def run_call_sample(work: Path) -> Dict[str, List[str]]:
                              f"{callee.finish()}") from None
     caller.send("q")
     callee.send("q")
-    return {"caller": normalise(caller.finish()), "callee": normalise(callee.finish())}
+    raw = {"caller": caller.finish(), "callee": callee.finish()}
+    return {"caller": normalise(raw["caller"]), "callee": normalise(raw["callee"]), "raw": raw}
 
 
 def run_simplecall_sample(work: Path) -> Dict[str, List[str]]:

@@ -199,7 +199,7 @@ assert ev_a.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i))
 report(ok=ok, kind=tp.info().type, reliable=tp.info().is_reliable, invite=incoming)
 lib.destroy()
 """)
-    assert r["ok"] and r["kind"] == "TCP" and r["reliable"] == 1
+    assert r["ok"] and r["kind"] == "TCP" and r["reliable"] == 1  # the flag bit, as legacy
     assert "SIP/2.0/TCP" in r["invite"]
 
 
@@ -343,6 +343,6 @@ lib.destroy()
     assert has_id and state_text == "CONFIRMED" and media == "ACTIVE" and slot and acc
     assert "CONFIRMED" in r["dump"] and "sip:b@127.0.0.1" in r["dump"]
     assert all("sip:renamed@127.0.0.1" in f for f in r["incoming_from"])
-    # is_datagram and is_reliable are the flag bits, as in the legacy module (DATAGRAM is 4).
+    # is_datagram/is_reliable are the flag bits (4 and 0 for UDP), as in the legacy module
     assert r["transport"] == ["UDP", "127.0.0.1", True, 4, 0, True, True]
     assert r["after_hangup_all"] == [False, False, False]

@@ -75,8 +75,7 @@ int pjffi_msg_data_add_hdr(pjffi_msg_data *m, const char *name, long name_len,
                            const char *value, long value_len);
 void pjffi_msg_data_set_body(pjffi_msg_data *m, const char *ctype, long ctype_len,
                              const char *body, long body_len);
-int pjffi_verify_url(const char *url);
-int pjffi_verify_sip_url(const char *url);
+int pjffi_verify_url(const char *url, int sip_only);
 #define PJFFI_CALL_GONE ...
 int pjffi_call_is(int call_id, void *token);
 int pjffi_call_make_call(int acc_id, const char *uri, long uri_len,

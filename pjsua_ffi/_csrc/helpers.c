@@ -768,7 +768,8 @@ static void on_call_transfer_status(pjsua_call_id call_id, int st_code, const pj
     ev.code = st_code;
     ev_set(&ev.s[0], st_text);
     ev.flag = final;
-    ev.out_flag = *p_cont ? 1 : 0;  /* pjsua's own choice, as the callback sees it */
+    ev.other_id = *p_cont ? 1 : 0;  /* pjsua's suggestion, the callback's `cont` */
+    ev.out_flag = 1;
     deliver(&ev);
     *p_cont = ev.out_flag ? PJ_TRUE : PJ_FALSE;
 }
@@ -1215,15 +1216,9 @@ static int pjffi_im_send(int acc_id, const char *uri, long uri_len, const char *
 
 /* ------------------------------------------------------------------ misc */
 
-static int pjffi_verify_url(const char *url)
+static int pjffi_verify_url(const char *url, int sip_only)
 {
-    return pjsua_verify_url(url);
-}
-
-/* SIP and SIPS URIs only (tel: fails), as the legacy verify_sip_url() checks. */
-static int pjffi_verify_sip_url(const char *url)
-{
-    return pjsua_verify_sip_url(url);
+    return sip_only ? pjsua_verify_sip_url(url) : pjsua_verify_url(url);
 }
 
 /* Pools in use, and bytes cached for reuse, in pjsua's pool factory (leak checks). */
