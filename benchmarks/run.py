@@ -18,7 +18,6 @@ memory, CPU time, UDP datagrams) from ``/proc``, and stops the peers by pid.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -44,6 +43,11 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 os.environ.setdefault("PJSUA_FFI_SKIP_FFIBUILDER", "1")  # build_pjsip: no cffi step on import
 sys.path.insert(0, str(ROOT))
+
+from tools.legacy import build_legacy  # noqa: E402
+from tools.legacy import digest as _hash  # noqa: E402
+from tools.legacy import lib_state as _lib_state  # noqa: E402
+from tools.legacy import stamp_ok as _stamp_ok  # noqa: E402
 
 
 def log(msg: str) -> None:
@@ -99,27 +103,10 @@ class Stack:
     error: str = ""                                            # set when unusable
 
 
-def _stamp_ok(stamp_file: Path, stamp: str, *outputs: Path) -> bool:
-    return (stamp_file.exists() and stamp_file.read_text() == stamp
-            and all(p.exists() for p in outputs))
-
-
-def _hash(*parts: Any) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part if isinstance(part, bytes) else str(part).encode())
-        h.update(b"\0")
-    return h.hexdigest()
-
-
 def _pjproject_version() -> str:
     from build_pjsip import pjproject_version
 
     return ".".join(map(str, pjproject_version(VENDOR)))
-
-
-def _lib_state(files: List[str]) -> str:
-    return ";".join(f"{f}:{os.stat(f).st_mtime_ns}" for f in files if os.path.exists(f))
 
 
 def prepare_c(stack: Stack) -> None:
@@ -182,67 +169,6 @@ def prepare_floor(stack: Stack) -> None:
     stack.command = [sys.executable, str(PEERS / "floor_peer.py")]
     stack.env = {"FLOOR_MODULE_DIR": str(out_dir)}
     stack.version = f"pjproject {_pjproject_version()} (vendor/)"
-
-
-# The legacy module's make_call() has no way to turn off the text stream that
-# pjproject 2.17 adds to every call (up to 300 ms stall per hangup); this line, added
-# at build time to a copy of _pjsua.c in the cache, does what pjsua_ffi does by default.
-LEGACY_TEXT_ANCHOR = "pjsua_call_setting_default(&option);"
-LEGACY_TEXT_PATCH = ("pjsua_call_setting_default(&option);\n"
-                     "#if PJ_VERSION_NUM >= ((2 << 24) | (17 << 16))\n"
-                     "        option.txt_cnt = 0;  /* pjsua-ffi benchmarks */\n"
-                     "#endif")
-
-
-def build_legacy(text_off: bool) -> Path:
-    """Build pjproject's legacy Python module (pjsip-apps/src/python) out of the repo,
-    into the cache, against vendor/pjproject's static libraries. Returns the folder to
-    put on PYTHONPATH."""
-    from build_pjsip import make_vars
-
-    src = VENDOR / "pjsip-apps" / "src" / "python"
-    if not (src / "_pjsua.c").exists():
-        raise RuntimeError(f"{src} has no _pjsua.c: this pjproject has no legacy module")
-    vendor = VENDOR.resolve()
-    out = CACHE / "legacy" / ("text-off" if text_off else "stock")
-    lib_dir = out / "lib"
-    files = ["_pjsua.c", "_pjsua.h", "pjsua.py", "setup.py", "helper.mak",
-             "python3_compat.h"]
-    stamp = _hash(*[(src / f).read_bytes() for f in files if (src / f).exists()],
-                  sys.version, text_off, LEGACY_TEXT_PATCH,
-                  _lib_state(make_vars()["PJ_LIB_FILES"].split()))
-    stamp_file = out / "stamp"
-    if _stamp_ok(stamp_file, stamp, lib_dir / "pjsua.py"):
-        return lib_dir
-    if out.exists():
-        shutil.rmtree(out)
-    work = out / "src"
-    shutil.copytree(src, work)
-    # The copy lives outside the tree: point its relative paths back at the tree.
-    setup = work / "setup.py"
-    setup.write_text(setup.read_text().replace("'../../../version.mak'",
-                                               repr(str(vendor / "version.mak"))))
-    helper = work / "helper.mak"
-    helper.write_text(helper.read_text().replace("../../../build.mak",
-                                                 str(vendor / "build.mak")))
-    if text_off:
-        code = (work / "_pjsua.c").read_text()
-        if code.count(LEGACY_TEXT_ANCHOR) != 1:
-            raise RuntimeError("legacy _pjsua.c changed: the text-stream patch does not apply")
-        (work / "_pjsua.c").write_text(code.replace(LEGACY_TEXT_ANCHOR, LEGACY_TEXT_PATCH))
-    lib_dir.mkdir(parents=True)
-    build_log = out / "build.log"
-    with open(build_log, "w") as fh:
-        rc = subprocess.run([sys.executable, "setup.py", "build_ext", "--build-lib",
-                             str(lib_dir)], cwd=str(work), stdout=fh,
-                            stderr=subprocess.STDOUT).returncode
-    if rc != 0:
-        tail = build_log.read_text(errors="replace").splitlines()[-25:]
-        raise RuntimeError(f"the legacy module did not build (see {build_log}):\n"
-                           + "\n".join(tail))
-    shutil.copyfile(work / "pjsua.py", lib_dir / "pjsua.py")
-    stamp_file.write_text(stamp)
-    return lib_dir
 
 
 def _prepare_legacy(stack: Stack, text_off: bool) -> None:

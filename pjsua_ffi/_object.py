@@ -37,5 +37,8 @@ class _Handle:
     def _check(self, op: str) -> None:
         """Raise :class:`Error` if this object may no longer be used (inside the gate)."""
 
+    def __str__(self) -> str:
+        return self._obj_name  # the legacy module's text, e.g. "{Account sip:a@host}"
+
     def __repr__(self) -> str:
         return f"<{self._obj_name}>"

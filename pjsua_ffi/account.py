@@ -8,7 +8,7 @@ from ._binding import C, HeaderList, Text, ffi, from_str, int_to_ptr, msg_data, 
 from ._object import _Handle
 from .call import Call, CallCallback, RxData
 from .constants import PresenceActivity
-from .errors import Error
+from .errors import Error, legacy_ops
 from .uri import _uri_text, uri_error
 
 _IM: Any = None
@@ -46,17 +46,14 @@ class AccountInfo:
         self.online_text = ""
         if ai is None:
             return
-        self.is_default = bool(ai.is_default)
+        self.is_default = int(ai.is_default)  # ints, as the legacy module has them
         self.uri = from_str(ai.acc_uri)
-        self.reg_active = bool(ai.has_registration)
+        self.reg_active = int(ai.has_registration)
         self.reg_expires = int(ffi.cast("int", ai.expires))
         self.reg_status = int(ai.status)
         self.reg_reason = from_str(ai.status_text)
-        self.online_status = bool(ai.online_status)
+        self.online_status = int(ai.online_status)
         self.online_text = from_str(ai.online_status_text)
-
-    def __repr__(self) -> str:
-        return f"<AccountInfo {self.uri} reg={self.reg_status} {self.reg_reason!r}>"
 
 
 class AccountCallback:
@@ -75,8 +72,9 @@ class AccountCallback:
         """Registration state changed: see ``self.account.info()``."""
 
     def on_incoming_call(self, call: Call) -> None:
-        """A call arrived. Without an override it is rejected with 486 Busy Here."""
-        call.hangup(486, "Busy Here")
+        """A call arrived. Without an override it is rejected (603 Decline, as in the
+        legacy module)."""
+        call.hangup()
 
     def on_incoming_call2(self, call: Call, rdata: RxData) -> None:
         """Like :meth:`on_incoming_call`, with the INVITE's text in ``rdata``."""
@@ -98,7 +96,7 @@ class AccountCallback:
                         reason: str) -> None:
         """Delivery status of a MESSAGE sent with :meth:`Account.send_pager`."""
 
-    def on_typing(self, from_uri: str, contact: str, is_typing: bool) -> None:
+    def on_typing(self, from_uri: str, contact: str, is_typing: int) -> None:
         """Someone (not a buddy, not in a call) started or stopped typing."""
 
     def on_mwi_info(self, body: str) -> None:
@@ -110,6 +108,7 @@ class AccountCallback:
         after TERMINATED it is gone. Not in the legacy module."""
 
 
+@legacy_ops()
 class Account(_Handle):
     """A SIP account created by :meth:`Lib.create_account`."""
 
@@ -119,17 +118,20 @@ class Account(_Handle):
         self._deleted = False
         self._cb: AccountCallback = AccountCallback(self)
         self._buddies: Dict[int, "Buddy"] = {}
-        self._obj_name = f"Account {id}"
+        ai = ffi.new("pjsua_acc_info *")  # created by the caller: it is alive
+        C.pjsua_acc_get_info(id, ai)
+        self._obj_name = "{Account " + from_str(ai.acc_uri) + "}"
         if cb is not None:
             self.set_callback(cb)
 
     def _check(self, op: str) -> None:
-        if self._deleted:
-            raise Error(op, self, C.PJ_EINVALIDOP, "the account was deleted")
+        if self._deleted:  # PJ_EINVAL: what pjsua answers the legacy module then
+            raise Error(op, self, C.PJ_EINVAL)
 
-    def is_valid(self) -> bool:
-        """True until the account is deleted (or the library destroyed)."""
-        return not self._deleted and self._lib._running()
+    def is_valid(self) -> int:
+        """1 until the account is deleted (or the library destroyed), then 0 (ints, as
+        the legacy module gives them)."""
+        return int(not self._deleted and self._lib._running())
 
     def info(self) -> AccountInfo:
         """An :class:`AccountInfo` snapshot (inside ``on_reg_state``: as of the event)."""
@@ -137,7 +139,10 @@ class Account(_Handle):
         if snap is not None:
             return snap
         ai = ffi.new("pjsua_acc_info *")
-        self._c("acc_get_info", C.pjsua_acc_get_info, self._id, ai)
+        try:
+            self._c("info()", C.pjsua_acc_get_info, self._id, ai)
+        except Error:  # deleted, or the library destroyed: as the legacy module says it
+            raise Error("info()", self, -1, "Invalid account") from None
         return AccountInfo(ai)
 
     def set_callback(self, cb: Optional[AccountCallback]) -> None:
@@ -153,8 +158,11 @@ class Account(_Handle):
         """Make this the account used when no other one matches."""
         self._c("acc_set_default", C.pjsua_acc_set_default, self._id)
 
-    def is_default(self) -> bool:
-        """Whether this is the default account."""
+    def is_default(self) -> Any:
+        """Whether this is the default account (0 once it is no longer valid, as in the
+        legacy module)."""
+        if not self.is_valid():
+            return 0
         self._lib._enter("acc_get_default", self)
         try:
             self._check("acc_get_default")
@@ -192,7 +200,7 @@ class Account(_Handle):
         """Call ``dst_uri``; ``cb`` receives every event from the first (CALLING) on."""
         if cb is not None and not isinstance(cb, CallCallback):
             raise TypeError("cb must be a CallCallback")
-        _uri_text("call_make_call", dst_uri, self)  # pjsua parses it in full
+        _uri_text("call_make_call", dst_uri, self, C.PJSIP_EINVALIDREQURI)  # pjsua parses it
         keep: list = []
         dst = dst_uri.encode("utf-8")
         md = msg_data(keep, hdr_list)
@@ -211,7 +219,6 @@ class Account(_Handle):
             lib._unregister_call(call)
             raise
         call._id = p_id[0]
-        call._obj_name = f"Call {call._id}"
         return call
 
     # -- presence and messages (see also buddy.py)

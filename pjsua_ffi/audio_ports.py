@@ -191,7 +191,9 @@ class _AudioPort:
     def close(self) -> None:
         """Take the port off the bridge (also from its own callback). A callback that is
         already running on the pump thread finishes; no new one starts."""
-        with self._lock:
+        # The library lock first (every API call takes it before anything else), so
+        # that a callback closing a port and a thread doing so cannot deadlock.
+        with self._lib._lock, self._lock:
             if self._closed:
                 return
             self._closed = True

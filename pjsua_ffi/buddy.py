@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, cast
 from ._binding import C, HeaderList, Text, ffi, from_str, msg_data, new_str, ptr_to_int
 from ._object import _Handle
 from .constants import PresenceActivity, SubscriptionState
-from .errors import Error
+from .errors import Error, legacy_ops
 from .lib import Delivery, Lib, register_handler
 
 if TYPE_CHECKING:
@@ -40,6 +40,15 @@ _buddies: "weakref.WeakValueDictionary[int, Buddy]" = weakref.WeakValueDictionar
 _watchers: Dict[int, "Watcher"] = {}
 _NOTIFY_STATES = (SubscriptionState.PENDING, SubscriptionState.ACTIVE,
                   SubscriptionState.TERMINATED)
+
+
+def _gone_status(op: str) -> int:
+    """The status the legacy module reports for an operation on a deleted buddy: its
+    messages go to the empty URI of an empty BuddyInfo, the rest get PJ_EINVAL."""
+    return _EINVALIDURI if op.startswith("im_") else C.PJ_EINVAL
+
+
+_EINVALIDURI = 171042  # the status pjsua gives a message to an empty URI
 
 
 class BuddyStatus(IntEnum):
@@ -80,16 +89,12 @@ class BuddyInfo:
         self.online_text = _xml_unescape(from_str(bi.status_text))
         self.activity = _enum(PresenceActivity, bi.rpid.activity, PresenceActivity.UNKNOWN)
         self.note = _xml_unescape(from_str(bi.rpid.note))
-        self.subscribed = bool(bi.monitor_pres)
+        self.subscribed = int(bi.monitor_pres)  # an int, as the legacy module gives it
         self.sub_state = _enum(SubscriptionState, bi.sub_state, SubscriptionState.UNKNOWN)
         if bi.sub_state_name != ffi.NULL:
             self.sub_state_text = ffi.string(bi.sub_state_name).decode("utf-8", "replace")
         self.sub_term_code = int(bi.sub_term_code)
         self.sub_term_reason = from_str(bi.sub_term_reason)
-
-    def __repr__(self) -> str:
-        return (f"<BuddyInfo {self.uri} status={self.online_status} {self.online_text!r} "
-                f"sub={self.sub_state_text}>")
 
 
 class BuddyCallback:
@@ -112,10 +117,11 @@ class BuddyCallback:
     def on_pager_status(self, body: str, im_id: int, code: int, reason: str) -> None:
         """Delivery status of a MESSAGE sent with :meth:`Buddy.send_pager`."""
 
-    def on_typing(self, is_typing: bool) -> None:
+    def on_typing(self, is_typing: int) -> None:
         """The buddy started or stopped typing (outside any call)."""
 
 
+@legacy_ops()
 class Buddy(_Handle):
     """A presence buddy of an account, from :meth:`Account.add_buddy`."""
 
@@ -128,18 +134,18 @@ class Buddy(_Handle):
         self._uri = ""
         self._deleted = False
         self._cb: BuddyCallback = BuddyCallback(self)
-        self._obj_name = f"Buddy {id}"
+        self._obj_name = "{Buddy }"  # add_buddy() gives the URI
         if cb is not None:
             self.set_callback(cb)
 
     def _check(self, op: str) -> None:
         if self._deleted or self._acc._deleted:
-            raise Error(op, self, C.PJ_EINVALIDOP, "the buddy was deleted")
+            raise Error(op, self, _gone_status(op))
         # pjsua reuses buddy ids: the token in the user data tells ours apart.
         token = ptr_to_int(C.pjsua_buddy_get_user_data(self._id))
         if not self._token or token != self._token:
             self._deleted = True
-            raise Error(op, self, C.PJ_EINVALIDOP, "the buddy was deleted")
+            raise Error(op, self, _gone_status(op))
 
     def is_valid(self) -> bool:
         """True until the buddy (or its account) is deleted or the library destroyed."""
@@ -151,7 +157,10 @@ class Buddy(_Handle):
         if snap is not None:
             return snap
         bi = ffi.new("pjsua_buddy_info *")
-        self._c("buddy_get_info", C.pjsua_buddy_get_info, self._id, bi)
+        try:
+            self._c("info()", C.pjsua_buddy_get_info, self._id, bi)
+        except Error:  # deleted, or the library destroyed: the legacy module gives
+            return BuddyInfo()  # an empty BuddyInfo then, never an error
         return BuddyInfo(bi)
 
     def set_callback(self, cb: Optional[BuddyCallback]) -> None:
@@ -261,6 +270,7 @@ def add_buddy(acc: "Account", uri: str, cb: Optional[BuddyCallback]) -> Buddy:
     buddy = Buddy(lib, p_id[0], acc, cb)
     buddy._token = token
     buddy._uri = uri
+    buddy._obj_name = "{Buddy " + uri + "}"
     acc._buddies[buddy._id] = buddy
     _buddies[token] = buddy
     return buddy
@@ -369,11 +379,16 @@ def buddy_by_token(token: int) -> Optional[Buddy]:
     return buddy if buddy is not None and not buddy._deleted else None
 
 
+_PJSUA_STATE_NULL, _PJSUA_STATE_CLOSING = 0, 5  # pjsua_state (pjsua.h)
+
+
 def buddy_of(acc_id: int, uri: str) -> Optional[Buddy]:
     """The buddy of account ``acc_id`` for ``uri`` (matched as pjsua does, see
     ``_csrc/presence.c``), or None. Called on pjsua's thread while an event is handled."""
     if acc_id < 0 or not uri or not _buddies:
         return None
+    if C.pjsua_get_state() in (_PJSUA_STATE_NULL, _PJSUA_STATE_CLOSING):
+        return None  # destroy() delivering what pjsua_destroy raised: pjsua is gone
     keep: list = []
     bid = C.pjffi_buddy_find(acc_id, new_str(uri, keep))
     if bid < 0:

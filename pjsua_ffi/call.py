@@ -18,7 +18,7 @@ from ._binding import (
 )
 from ._object import _Handle
 from .constants import CallRole, CallState, MediaDir, MediaState
-from .errors import Error
+from .errors import Error, legacy_ops
 
 if TYPE_CHECKING:
     from .account import Account
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Call", "CallInfo", "CallCallback", "RxData"]
 
 _GONE = C.PJFFI_CALL_GONE
+_ENDED = 171140  # PJSIP_ESESSIONTERMINATED: what pjsua answers for a call that ended
 _DTMF_DIGITS = re.compile(r"^[0-9*#A-Da-d]+$")
 _ROLES = tuple(CallRole)
 _STATES = tuple(CallState)
@@ -35,12 +36,19 @@ _DIRS = tuple(MediaDir)
 
 
 class RxData:
-    """A received SIP request as text: ``msg_info`` is the whole message, ``src_address``
-    where it came from. ``header(name)`` finds a header's value."""
+    """A received SIP request as text. As in the legacy module, ``msg_info_buffer`` is
+    the whole message and ``msg_info_info`` pjsip's one-line description of it; beyond
+    it, ``msg_info`` (the message again), ``src_address`` (where it came from) and
+    ``header(name)``, which finds a header's value."""
 
-    def __init__(self, msg_info: str = "", src_address: str = "") -> None:
+    def __init__(self, msg_info: str = "", src_address: str = "", info: str = "") -> None:
         self.msg_info = msg_info
         self.src_address = src_address
+        self.msg_info_info = info
+
+    @property
+    def msg_info_buffer(self) -> str:
+        return self.msg_info
 
     def header(self, name: str) -> Optional[str]:
         """The first value of header ``name`` (case-insensitive), or None."""
@@ -83,8 +91,9 @@ _FIELDS: Dict[str, Callable[[Any], Any]] = {
     "media_state": lambda ci: _media_of(ci.media_status),
     "media_dir": lambda ci: _DIRS[ci.media_dir & 3],
     "conf_slot": lambda ci: ci.conf_slot,
-    "call_time": lambda ci: ci.connect_duration.sec,
-    "total_time": lambda ci: ci.total_duration.sec,
+    # Seconds as a float with milliseconds, as the legacy module gives them.
+    "call_time": lambda ci: (ci.connect_duration.sec * 1000 + ci.connect_duration.msec) / 1000,
+    "total_time": lambda ci: (ci.total_duration.sec * 1000 + ci.total_duration.msec) / 1000,
 }
 
 
@@ -109,8 +118,8 @@ class CallInfo:
     media_state: MediaState
     media_dir: MediaDir
     conf_slot: int
-    call_time: int
-    total_time: int
+    call_time: float
+    total_time: float
 
     def __init__(self, lib: Optional["Lib"] = None, ci: Any = None, owner: Any = None) -> None:
         # ``ci`` must stay valid while this object lives: it is either owned by the
@@ -130,10 +139,6 @@ class CallInfo:
         value = get(ci)
         self.__dict__[name] = value
         return value
-
-    def __repr__(self) -> str:
-        return (f"<CallInfo {self.state.name} {self.last_code} {self.last_reason!r} "
-                f"media={self.media_state.name} slot={self.conf_slot}>")
 
 
 _DEFAULTS: Dict[str, Any] = {
@@ -189,7 +194,7 @@ class CallCallback:
     def on_pager_status(self, body: str, im_id: int, code: int, reason: str) -> None:
         """Delivery status of a MESSAGE sent with :meth:`Call.send_pager`."""
 
-    def on_typing(self, is_typing: bool) -> None:
+    def on_typing(self, is_typing: int) -> None:
         """The peer started or stopped typing."""
 
     def on_request(self, method: str, rdata: RxData) -> None:
@@ -197,6 +202,7 @@ class CallCallback:
         it has been answered with 200. Not in the legacy module."""
 
 
+@legacy_ops({"info": "info"})
 class Call(_Handle):
     """A call. Obtained from :meth:`Account.make_call` or ``on_incoming_call``."""
 
@@ -210,9 +216,27 @@ class Call(_Handle):
         self._alive = True
         self._last_info: Optional[CallInfo] = None
         self._pending: List[Tuple[Any, ...]] = []
-        self._obj_name = f"Call {call_id}"
+        self._name: Optional[str] = None
         if cb is not None:
             self.set_callback(cb)
+
+    @property
+    def _obj_name(self) -> str:  # type: ignore[override]
+        """The legacy text: "{Call <remote URI>}", or "{Call object}" without an id."""
+        name = self._name
+        if name is None:
+            if self._id < 0:
+                return "{Call object}"
+            info = self._last_info
+            if info is None and self._alive:
+                ci = ffi.new("pjsua_call_info *")
+                try:
+                    self._c("info", C.pjsua_call_get_info, self._id, ci)
+                    info = CallInfo(self._lib, ci)
+                except Error:  # gone meanwhile: the name stays without the URI
+                    pass
+            name = self._name = "{Call " + (info.remote_uri if info else "") + "}"
+        return name
 
     def __hash__(self) -> int:
         return hash((self._id, self._token))
@@ -226,29 +250,30 @@ class Call(_Handle):
         # pjsua reuses call ids: the token in the call's user data tells ours apart
         # (the same rule as the C hot paths of _c_own).
         if not self._alive or not C.pjffi_call_is(self._id, ffi.cast("void *", self._token)):
-            raise Error(op, self, C.PJ_EINVALIDOP, "the call has ended")
+            raise Error(op, self, _ENDED)
 
     def _c_own(self, op: str, fn: Callable[..., int], *args: Any) -> None:
         """``_c`` for a C helper that checks the token itself (``_csrc``'s hot paths):
         ``fn(call_id, token, *args)``, one call into C."""
         if not self._alive:
-            raise Error(op, self, C.PJ_EINVALIDOP, "the call has ended")
+            raise Error(op, self, _ENDED)
         try:
             self._c(op, fn, self._id, ffi.cast("void *", self._token), *args, check=False)
         except Error as exc:
             if exc.err_code == _GONE:
-                raise Error(op, self, C.PJ_EINVALIDOP, "the call has ended") from None
+                raise Error(op, self, _ENDED) from None
             raise
 
-    def is_valid(self) -> bool:
-        """True while the call exists in pjsua (until it is disconnected)."""
+    def is_valid(self) -> int:
+        """1 while the call exists in pjsua (until it is disconnected), else 0 (ints,
+        as the legacy module gives them)."""
         if not self._alive or not self._lib._running():
-            return False
+            return 0
         try:
             self._c("call_is_active", lambda: 0)
         except Error:
-            return False
-        return True
+            return 0
+        return 1
 
     def attach_to_id(self, call_id: int) -> None:
         """Make this object stand for pjsua call ``call_id`` (-1 detaches it)."""
@@ -263,7 +288,7 @@ class Call(_Handle):
                 C.pjsua_call_set_user_data(self._id, ffi.NULL)
             lib._unregister_call(self)
             self._id = call_id
-            self._obj_name = f"Call {call_id}"
+            self._name = None
             self._alive = call_id != -1 and bool(C.pjsua_call_is_active(call_id))
             if self._alive:
                 C.pjsua_call_set_user_data(call_id, int_to_ptr(lib._register_call(self)))
@@ -284,22 +309,20 @@ class Call(_Handle):
             self._lib._deliver(event)
 
     def info(self) -> CallInfo:
-        """A :class:`CallInfo` snapshot (see its doc for what callbacks see). After the
-        call ended, the last snapshot taken."""
+        """A :class:`CallInfo` snapshot (see its doc for what callbacks see). Raises
+        :class:`Error` once the call has ended, outside its events' callbacks."""
         snap = self._lib._event_snapshot(self)
         if snap is not None:
             return snap
+        # As in the legacy module: once the call is gone (outside the callbacks of its
+        # events) or the library destroyed, info() raises Error "info", code -1.
         if not self._alive:
-            if self._last_info is None:
-                raise Error("call_get_info", self, C.PJ_EINVALIDOP, "the call has ended")
-            return self._last_info
+            raise Error("info", self, -1, "Invalid call")
         ci = ffi.new("pjsua_call_info *")
         try:
-            self._c("call_get_info", C.pjsua_call_get_info, self._id, ci)
+            self._c("info", C.pjsua_call_get_info, self._id, ci)
         except Error:
-            if self._last_info is not None and not self._alive:
-                return self._last_info
-            raise
+            raise Error("info", self, -1, "Invalid call") from None
         return CallInfo(self._lib, ci)
 
     # -- signalling
@@ -350,9 +373,14 @@ class Call(_Handle):
         self._c(op, C.pjsua_call_reinvite2, self._id, opt, md)
 
     def transfer(self, dest_uri: str, hdr_list: HeaderList = None) -> None:
-        """Blind transfer: ask the peer to call ``dest_uri`` (REFER)."""
+        """Blind transfer: ask the peer to call ``dest_uri`` (REFER). pjsua sends it as
+        the Refer-To text without parsing it, as the legacy module does; only text that
+        would break the header (line breaks, NUL, over 2000 characters) raises."""
         keep: list = []
-        self._lib._require_uri("call_xfer", dest_uri, self)
+        if not isinstance(dest_uri, str):
+            raise TypeError(f"dest_uri must be str, not {type(dest_uri).__name__}")
+        if not dest_uri or len(dest_uri) > 2000 or any(c in dest_uri for c in "\r\n\x00"):
+            raise Error("call_xfer", self, C.PJ_EINVAL, f"invalid SIP URI {dest_uri!r}")
         dst = new_str(dest_uri, keep, "dest_uri")
         md = msg_data(keep, hdr_list)
         self._c("call_xfer", C.pjsua_call_xfer, self._id, dst, md)
@@ -364,7 +392,7 @@ class Call(_Handle):
         if not isinstance(call, Call):
             raise TypeError("call must be a Call")
         if not call._alive:
-            raise Error("call_xfer_replaces", call, C.PJ_EINVALIDOP, "the call has ended")
+            raise Error("call_xfer_replaces", self, _ENDED)  # legacy names this call
         keep: list = []
         md = msg_data(keep, hdr_list)
         self._c("call_xfer_replaces", C.pjsua_call_xfer_replaces, self._id, call._id,
@@ -408,11 +436,16 @@ class Call(_Handle):
                 bool(is_typing), md)
 
     def dump_status(self, with_media: bool = True, indent: str = "", max_len: int = 1024) -> str:
-        """pjsua's text dump of the call (and its media statistics)."""
+        """pjsua's text dump of the call (and its media statistics); empty once the
+        call is gone."""
         max_len = max(64, int(max_len))
         buf = ffi.new("char[]", max_len)
         ind = ffi.new("char[]", to_bytes(indent, "indent"))
-        self._c("call_dump", C.pjsua_call_dump, self._id, bool(with_media), buf, max_len, ind)
+        try:
+            self._c("call_dump", C.pjsua_call_dump, self._id, bool(with_media), buf, max_len,
+                    ind)
+        except Error:  # the call is gone: an empty dump, as the legacy module gives
+            return ""
         return ffi.string(buf).decode("utf-8", "replace")
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
-from ._binding import C, ffi, set_str
+from ._binding import C, ffi, from_str, set_str
 from .constants import TURNConnType
 
 __all__ = ["UAConfig", "LogConfig", "MediaConfig", "TransportConfig", "AuthCred",
@@ -30,47 +30,130 @@ class UAConfig:
         self.text_streams: bool = False  # offer RFC 4103 text in calls (stalls hangup)
 
 
+def _c_defaults(ctype: str, default_fn: Callable[[Any], None],
+                fields: Dict[str, Callable[[Any], Any]]) -> Dict[str, Any]:
+    """pjsua's runtime defaults for a config struct, read once through ``fields``."""
+    cached = _DEFAULTS.get(ctype)
+    if cached is None:
+        c = ffi.new(ctype + " *")
+        default_fn(c)
+        cached = _DEFAULTS[ctype] = {name: get(c) for name, get in fields.items()}
+    return cached
+
+
+_DEFAULTS: Dict[str, Dict[str, Any]] = {}
+
+# Like the legacy module, a fresh config object holds what pjsua's *_config_default()
+# gives (pj_bool_t fields as the ints pjsua has), not the class-level values below.
+_LOG_FIELDS: Dict[str, Callable[[Any], Any]] = {
+    "msg_logging": lambda c: c.msg_logging,
+    "level": lambda c: c.level,
+    "console_level": lambda c: c.console_level,
+    "decor": lambda c: c.decor,
+    "filename": lambda c: from_str(c.log_filename),
+}
+
+_MEDIA_FIELDS: Dict[str, Callable[[Any], Any]] = {
+    "clock_rate": lambda c: c.clock_rate,
+    "snd_clock_rate": lambda c: c.snd_clock_rate,
+    "snd_auto_close_time": lambda c: c.snd_auto_close_time,
+    "channel_count": lambda c: c.channel_count,
+    "audio_frame_ptime": lambda c: c.audio_frame_ptime,
+    "max_media_ports": lambda c: c.max_media_ports,
+    "quality": lambda c: c.quality,
+    "ptime": lambda c: c.ptime,
+    "no_vad": lambda c: c.no_vad,
+    "ilbc_mode": lambda c: c.ilbc_mode,
+    "tx_drop_pct": lambda c: c.tx_drop_pct,
+    "rx_drop_pct": lambda c: c.rx_drop_pct,
+    "ec_options": lambda c: c.ec_options,
+    "ec_tail_len": lambda c: c.ec_tail_len,
+    "jb_min": lambda c: c.jb_min_pre,
+    "jb_max": lambda c: c.jb_max,
+    "enable_ice": lambda c: c.enable_ice,
+    "enable_turn": lambda c: c.enable_turn,
+    "turn_server": lambda c: from_str(c.turn_server),
+    "turn_conn_type": lambda c: c.turn_conn_type,
+}
+
+_ACC_FIELDS: Dict[str, Callable[[Any], Any]] = {
+    "priority": lambda c: c.priority,
+    "id": lambda c: from_str(c.id),
+    "force_contact": lambda c: from_str(c.force_contact),
+    "reg_uri": lambda c: from_str(c.reg_uri),
+    "reg_timeout": lambda c: c.reg_timeout,
+    "require_100rel": lambda c: c.require_100rel,
+    "publish_enabled": lambda c: c.publish_enabled,
+    "pidf_tuple_id": lambda c: from_str(c.pidf_tuple_id),
+    "auth_initial_send": lambda c: c.auth_pref.initial_auth,
+    "auth_initial_algorithm": lambda c: from_str(c.auth_pref.algorithm),
+    "transport_id": lambda c: c.transport_id,
+    "allow_contact_rewrite": lambda c: c.allow_contact_rewrite,
+    "ka_interval": lambda c: c.ka_interval,
+    "ka_data": lambda c: from_str(c.ka_data),
+    "use_srtp": lambda c: c.use_srtp,
+    "srtp_secure_signaling": lambda c: c.srtp_secure_signaling,
+    "mwi_enabled": lambda c: c.mwi_enabled,
+}
+
+
 class LogConfig:
     """Logging settings: pjsua's lines go to Python's ``logging`` (logger
     ``pjsua_ffi.pjsip``) up to ``level``, and to ``callback(level, text, length)`` —
-    or, without a callback, to standard output — up to ``console_level``."""
+    or, without a callback, to standard output — up to ``console_level``.
+    A fresh object holds pjsua's defaults."""
+
+    msg_logging = True
+    level = 5
+    console_level = 5
+    decor = 0
+    filename = ""
+    callback: Optional[Callable[[int, str, int], Any]] = None
 
     def __init__(self, level: int = -1, filename: str = "",
                  callback: Optional[Callable[[int, str, int], Any]] = None,
                  console_level: int = -1) -> None:
-        self.msg_logging: bool = True
-        self.level: int = 5 if level == -1 else level
-        self.console_level: int = 5 if console_level == -1 else console_level
-        self.decor: int = 0
-        self.filename: str = filename
+        self.__dict__.update(_c_defaults("pjsua_logging_config",
+                                         C.pjsua_logging_config_default, _LOG_FIELDS))
         self.callback = callback
+        if level != -1:
+            self.level = level
+        if filename:
+            self.filename = filename
+        if console_level != -1:
+            self.console_level = console_level
 
 
 class MediaConfig:
-    """Media settings for the conference bridge, codecs and media transports."""
+    """Media settings for the conference bridge, codecs and media transports. A fresh
+    object holds pjsua's defaults (ICE off, ``max_media_ports`` as the build sets it)."""
+
+    clock_rate = 16000
+    snd_clock_rate = 0
+    snd_auto_close_time = 5
+    channel_count = 1
+    audio_frame_ptime = 20
+    max_media_ports = 32
+    quality = 6
+    ptime = 0
+    no_vad = False
+    ilbc_mode = 30
+    tx_drop_pct = 0
+    rx_drop_pct = 0
+    ec_options = 0
+    ec_tail_len = 256
+    jb_min = -1
+    jb_max = -1
+    enable_ice = True
+    enable_turn = False
+    turn_server = ""
+    turn_conn_type = TURNConnType.UDP
+    turn_cred: Any = None
 
     def __init__(self) -> None:
-        self.clock_rate: int = 16000
-        self.snd_clock_rate: int = 0
-        self.snd_auto_close_time: int = 5
-        self.channel_count: int = 1
-        self.audio_frame_ptime: int = 20
-        self.max_media_ports: int = 32
-        self.quality: int = 6
-        self.ptime: int = 0
-        self.no_vad: bool = False
-        self.ilbc_mode: int = 30
-        self.tx_drop_pct: int = 0
-        self.rx_drop_pct: int = 0
-        self.ec_options: int = 0
-        self.ec_tail_len: int = 256
-        self.jb_min: int = -1
-        self.jb_max: int = -1
-        self.enable_ice: bool = True
-        self.enable_turn: bool = False
-        self.turn_server: str = ""
-        self.turn_conn_type: int = TURNConnType.UDP
-        self.turn_cred: Any = None
+        self.__dict__.update(_c_defaults("pjsua_media_config",
+                                         C.pjsua_media_config_default, _MEDIA_FIELDS))
+        self.turn_cred = None
 
 
 class TransportConfig:
@@ -103,30 +186,34 @@ class AccountConfig:
     """Account settings. ``AccountConfig(domain, username, password, …)`` fills in the
     identity, registrar, proxy and credential in one go."""
 
+    priority = 0
+    id = ""
+    force_contact = ""
+    reg_uri = ""
+    reg_timeout = 0
+    require_100rel = False
+    publish_enabled = False
+    pidf_tuple_id = ""
+    auth_initial_send = False
+    auth_initial_algorithm = ""
+    transport_id = -1
+    allow_contact_rewrite = True
+    ka_interval = 15
+    ka_data = "\r\n"
+    use_srtp = 0
+    srtp_secure_signaling = 1
+    rtp_transport_cfg: Optional[TransportConfig] = None
+    mwi_enabled = False
+
     def __init__(self, domain: str = "", username: str = "", password: str = "",
                  display: str = "", registrar: str = "", proxy: str = "") -> None:
-        self.priority: int = 0
-        self.id: str = ""
-        self.force_contact: str = ""
-        self.reg_uri: str = ""
-        self.reg_timeout: int = 0
-        self.require_100rel: bool = False
-        self.publish_enabled: bool = False
-        self.pidf_tuple_id: str = ""
+        self.__dict__.update(_c_defaults("pjsua_acc_config", C.pjsua_acc_config_default,
+                                         _ACC_FIELDS))
         self.proxy: List[str] = []
         self.auth_cred: List[AuthCred] = []
-        self.auth_initial_send: bool = False
-        self.auth_initial_algorithm: str = ""
-        self.transport_id: int = -1
-        self.allow_contact_rewrite: bool = True
-        self.ka_interval: int = 15
-        self.ka_data: str = "\r\n"
-        self.use_srtp: int = 0
-        self.srtp_secure_signaling: int = 1
-        self.rtp_transport_cfg: Optional[TransportConfig] = None
-        self.mwi_enabled: bool = False
         if domain:
             self.build_config(domain, username, password, display, registrar, proxy)
+        self.rtp_transport_cfg = TransportConfig()
 
     def build_config(self, domain: str, username: str, password: str, display: str = "",
                      registrar: str = "", proxy: str = "",
@@ -136,11 +223,10 @@ class AccountConfig:
         name = f"{display} " if display else ""
         self.id = f"{name}<sip:{user}{domain}>"
         self.reg_uri = registrar or f"sip:{domain}"
-        route = proxy or registrar
-        if route:
-            if ";lr" not in route:
-                route += ";lr"
-            self.proxy.append(route)
+        route = proxy or f"sip:{domain};lr"
+        if ";lr" not in route:
+            route += ";lr"
+        self.proxy.append(route)
         if username:
             self.auth_cred.append(AuthCred("*", username, password))
         self.rtp_transport_cfg = rtp_transport_cfg or TransportConfig()
@@ -198,8 +284,7 @@ def fill_log_config(c: Any, cfg: LogConfig, keep: list) -> None:
     c.level = level
     # pjsua hands our writer only lines up to console_level; we filter again ourselves.
     c.console_level = level
-    if cfg.decor:
-        c.decor = int(cfg.decor)
+    c.decor = int(cfg.decor)
     if cfg.filename:
         set_str(c.log_filename, cfg.filename, keep, "filename")
 
@@ -211,8 +296,8 @@ def fill_media_config(c: Any, cfg: MediaConfig, max_calls: int, keep: list) -> N
     c.snd_auto_close_time = int(cfg.snd_auto_close_time)
     c.channel_count = int(cfg.channel_count)
     c.audio_frame_ptime = int(cfg.audio_frame_ptime)
-    # Every call needs a bridge slot; keep room for players, recorders and ports too.
-    c.max_media_ports = max(int(cfg.max_media_ports), max_calls + 64)
+    # As given (pjsua itself raises it to max_calls + 2 when it is smaller).
+    c.max_media_ports = int(cfg.max_media_ports)
     c.quality = int(cfg.quality)
     c.ptime = int(cfg.ptime)
     c.no_vad = bool(cfg.no_vad)
@@ -241,11 +326,14 @@ def fill_acc_config(c: Any, cfg: AccountConfig, keep: list) -> None:
     set_str(c.id, cfg.id, keep, "id")
     if cfg.reg_uri:
         set_str(c.reg_uri, cfg.reg_uri, keep, "reg_uri")
-    if cfg.reg_timeout:
-        c.reg_timeout = int(cfg.reg_timeout)
+    c.reg_timeout = int(cfg.reg_timeout)
     if cfg.force_contact:
         set_str(c.force_contact, cfg.force_contact, keep, "force_contact")
-    c.require_100rel = 1 if cfg.require_100rel else 0
+    c.require_100rel = int(cfg.require_100rel)
+    c.auth_pref.initial_auth = bool(cfg.auth_initial_send)
+    if cfg.auth_initial_algorithm:
+        set_str(c.auth_pref.algorithm, cfg.auth_initial_algorithm, keep,
+                "auth_initial_algorithm")
     c.publish_enabled = bool(cfg.publish_enabled)
     if cfg.pidf_tuple_id:
         set_str(c.pidf_tuple_id, cfg.pidf_tuple_id, keep, "pidf_tuple_id")

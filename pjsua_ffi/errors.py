@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import inspect
+from typing import Any, Callable, Dict, Optional, TypeVar
 
 __all__ = ["Error"]
+
+T = TypeVar("T")
 
 
 class Error(Exception):
@@ -31,10 +35,33 @@ class Error(Exception):
         return self._err_msg
 
     def __str__(self) -> str:
-        where = f" on {_describe(self.obj)}" if self.obj is not None else ""
-        return f"{self.op_name}(){where} failed: {self.err_msg()} (status {self.err_code})"
+        return f"Object: {self.obj}, operation={self.op_name}, error={self.err_msg()}"
 
 
-def _describe(obj: Any) -> str:
-    name = getattr(obj, "_obj_name", "")
-    return name or type(obj).__name__
+def legacy_ops(names: Optional[Dict[str, str]] = None) -> Callable[[T], T]:
+    """Class decorator: an :class:`Error` leaving a public method carries the legacy
+    module's name for that operation (``"hangup()"``; ``names`` lists the exceptions,
+    such as ``Call.info``'s ``"info"``), whatever pjsua call inside failed. The
+    outermost public method names the error, as in the legacy module."""
+    names = names or {}
+
+    def decorate(cls: T) -> T:
+        for attr, fn in list(vars(cls).items()):
+            if attr.startswith("_") or not inspect.isfunction(fn):
+                continue
+            setattr(cls, attr, _named(fn, names.get(attr, attr + "()")))
+        return cls
+    return decorate
+
+
+def _named(fn: Callable[..., Any], op: str) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def method(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Error as exc:
+            if exc.op_name != op:
+                exc.op_name = op
+                exc.args = (op, *exc.args[1:])
+            raise
+    return method

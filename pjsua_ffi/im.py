@@ -71,7 +71,7 @@ def send_message(handle: Any, acc: "Account", uri: str, text: Text, im_id: int,
     checked first and receives the delivery status."""
     if isinstance(im_id, bool) or not isinstance(im_id, int):
         raise TypeError("im_id must be an int")
-    _uri_text("im_send", uri, acc)  # pjsua parses it in full
+    _uri_text("im_send", uri, acc, C.PJSIP_EINVALIDREQURI)  # pjsua parses it in full
     if not isinstance(content_type, str):
         raise TypeError("content_type must be str")
     if "/" not in content_type:
@@ -189,8 +189,15 @@ def _ev_pager_status(lib: Lib, ev: Any) -> Delivery:
                     reason)
         return None
     ref = sender._acc if isinstance(sender, Buddy) else _account_ref(lib, ev.acc_id)
-    return (_deliver_pager_status, lib, None, ref, sender, from_str(ev.s[0]), body,
-            im_id, code, reason)
+    to_uri = from_str(ev.s[0])
+    if not isinstance(sender, Buddy) and sender is not None:
+        # As in the legacy module: the status of a message an account sent to a buddy's
+        # URI goes to that buddy's callback. Matched in Python (no pjsua call: this may
+        # run after pjsua_destroy, when destroy() delivers what it raised).
+        sender = next((b for b in list(getattr(sender, "_buddies", {}).values())
+                       if not b._deleted and b._uri == to_uri), sender)
+    return (_deliver_pager_status, lib, None, ref, sender, to_uri, body, im_id, code,
+            reason)
 
 
 def _deliver_pager_status(lib: Lib, snapshot: None, ref: Any, sender: Any, to_uri: str,
@@ -203,7 +210,7 @@ def _deliver_pager_status(lib: Lib, snapshot: None, ref: Any, sender: Any, to_ur
 
 
 def _ev_typing(lib: Lib, ev: Any) -> Delivery:
-    is_typing = bool(ev.flag)
+    is_typing = int(ev.flag)  # an int, as the legacy module gives it
     call = _call_of(lib, ev.call_id)
     if call is not None:
         return (_dispatch_call, call, None, "on_typing", is_typing)
@@ -214,7 +221,7 @@ def _ev_typing(lib: Lib, ev: Any) -> Delivery:
 
 
 def _deliver_typing(lib: Lib, snapshot: None, ref: Any, buddy: Optional[Buddy],
-                    from_uri: str, contact: str, is_typing: bool) -> None:
+                    from_uri: str, contact: str, is_typing: int) -> None:
     acc = _account(lib, ref)
     if buddy is not None and not buddy._deleted:
         buddy._cb.on_typing(is_typing)

@@ -22,8 +22,7 @@ callbacks with the library lock held, outside every pjsua lock: no thread hand-o
 between pjsua and Python. A call snapshot reads its fields from the event's C copy on
 first use; the copy lives as long as the snapshot does. A callback may call
 back into the library (answer in ``on_incoming_call``, hang up in ``on_state``, even
-``destroy()``) without deadlock, and another thread may hold the lock (``auto_lock()``)
-while it calls pjsua. Inside a callback, ``call.info()`` / ``account.info()`` return
+``destroy()``) without deadlock. Inside a callback, ``call.info()`` / ``account.info()`` return
 the event's snapshot, so a callback never sees a later state than the one it reports.
 
 While callbacks run nobody polls; a C backup poller notices when that lasts a whole
@@ -38,13 +37,30 @@ without it rather than deadlock; the event is logged at debug level when that ha
 
 Events for a call whose callback is not set yet are kept and delivered, in order, by
 ``Call.set_callback``. An exception raised by a callback is logged with its traceback
-and the callback thread goes on.
+and the callback thread goes on. Lines for the application's log callback are events
+too, so they come in order with the others.
+
+The legacy module's order
+-------------------------
+Every API call holds the library lock while it runs, as in the legacy module: while a
+thread holds ``auto_lock()``, other threads' calls wait. The legacy module runs the
+callbacks of events that an API call raises (CALLING for ``make_call``, log lines)
+inside that call; here C numbers the queued events and remembers, per thread, the last
+one the thread queued, and the call waits in ``_leave`` until the callback thread has
+delivered it (``_wait_delivered``). A caller that holds the library lock lends it to
+the callback thread meanwhile (``_loans``; those callbacks run with ``tls.unlocked``),
+and the callback thread lets it take the lock back before it goes on to later events
+(``_release_waiters``). Not done on the callback thread itself, in callbacks pjsua
+waits on, nor without a callback thread: before ``start()``, calls deliver their events
+on the calling thread (``_flush_before_start``).
 
 Destroy
 -------
 Every API call passes a gate that counts calls in flight. ``destroy()`` closes the gate
 (later calls raise :class:`Error`), waits for calls in flight, stops the callback
-thread, and only then calls ``pjsua_destroy``. It may be called from a callback.
+thread, and only then calls ``pjsua_destroy``; the events that raises (the calls it
+hangs up) are delivered on the destroying thread before the queue is dropped. It may be
+called from a callback.
 """
 
 from __future__ import annotations
@@ -76,7 +92,7 @@ from .config import (
     fill_ua_config,
 )
 from .constants import TransportType
-from .errors import Error
+from .errors import Error, legacy_ops
 from .media import _MediaMixin
 from .transport import Transport
 from .uri import _uri_text, uri_error  # noqa: F401  (im.py takes them from here)
@@ -93,6 +109,9 @@ _PJ_TO_LOGGING = {0: logging.CRITICAL, 1: logging.ERROR, 2: logging.WARNING, 3: 
 _CREATED, _INITIALIZED, _STARTED, _CLOSING, _DESTROYED = range(5)
 _SYNC_LOCK_WAIT = 0.5  # seconds a callback that needs an answer waits for the lock
 _MAX_PENDING = 256     # events kept for a call without a callback
+_DESTROY_LOCK_WAIT = 30.0  # seconds destroy() waits for a thread holding auto_lock()
+_SEQ_WAIT = 5.0        # seconds an API call waits for the callbacks of its own events
+_SEQ_HANDOVER = 1.0    # seconds the callback thread waits for such a call to go on
 _BATCH = 64            # events taken from the C queue per call into C
 _PY_TOKENS = itertools.count(-1, -1)
 
@@ -127,14 +146,35 @@ class _LibLock:
             pass
 
 
+class _NoLock:
+    """The library lock's stand-in where this thread must not take it (tls.unlocked)."""
+
+    def acquire(self, *args: Any) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+    def __enter__(self) -> bool:
+        return True
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+
+_NO_LOCK: Any = _NoLock()
+
+
 class _ThreadState(threading.local):
     """Per-thread flags of the library (class attributes are the defaults)."""
 
     registered = False  # registered with pjlib
     sync = False        # inside a callback that pjsua waits on
+    unlocked = False    # API calls do not take the library lock (see _enter)
     snap: Any = None    # (object, snapshot) of the event being delivered
 
 
+@legacy_ops()
 class Lib(_MediaMixin):
     """The pjsua library. One instance per process at a time."""
 
@@ -144,8 +184,7 @@ class Lib(_MediaMixin):
     def __init__(self) -> None:
         with Lib._instance_lock:
             if Lib._instance is not None:
-                raise Error("Lib", None, C.PJ_EINVALIDOP,
-                            "a Lib already exists: use Lib.instance() or destroy() it first")
+                raise Error("__init()__", None, -1, "Library instance already exist")
             Lib._instance = self
         self._obj_name = "Lib"
         self._lock = threading.RLock()
@@ -158,6 +197,10 @@ class Lib(_MediaMixin):
         self._has_thread = False
         self._quit = False
         self._delivering = 0  # the thread running the handlers of a batch (see _post)
+        self._done_seq = C.pjffi_event_seq()  # queued events handled (_wait_delivered)
+        self._seq_cv = threading.Condition(threading.Lock())
+        self._seq_waiters: list = []  # the targets of threads in _wait_delivered
+        self._loans = 0  # how many of them hold the library lock, lent to callbacks
         self._batch = ffi.new("pjffi_event *[]", _BATCH)
         self._default_setting: Any = None
         self._tls = _ThreadState()
@@ -176,8 +219,11 @@ class Lib(_MediaMixin):
             with Lib._instance_lock:
                 Lib._instance = None
             _events.lib = None
-            raise Error("pjsua_create", self, status)
+            raise Error("_pjsua.create()", None, status)
         atexit.register(self._atexit)
+
+    def __str__(self) -> str:
+        return "Lib"
 
     # ------------------------------------------------------------------ life cycle
 
@@ -208,6 +254,8 @@ class Lib(_MediaMixin):
         C.pjffi_install_callbacks(ua, lg)
         C.pjffi_install_presence_callbacks(ua)
         self._log_cfg = log_cfg
+        # Lines for the log callback come through the event queue (see _ev_log).
+        C.pjffi_set_log_cb_level(int(log_cfg.console_level) if log_cfg.callback else -1)
         self._txt_cnt = 1 if getattr(ua_cfg, "text_streams", False) else 0
         C.pjffi_set_txt_cnt(self._txt_cnt)
         _raise_fd_limit(int(ua_cfg.max_calls))
@@ -223,6 +271,7 @@ class Lib(_MediaMixin):
             raise Error("init", self, status)
         with self._gate:
             self._state = _INITIALIZED
+        self._flush_before_start()
 
     def start(self, with_thread: bool = True) -> None:
         """Start pjsua. With ``with_thread`` a thread delivers callbacks; without it the
@@ -236,6 +285,7 @@ class Lib(_MediaMixin):
             self._leave()
         if status != 0:
             raise Error("start", self, status)
+        self._flush_before_start()
         with self._gate:
             self._state = _STARTED
         self._has_thread = bool(with_thread)
@@ -246,11 +296,18 @@ class Lib(_MediaMixin):
 
     def destroy(self) -> None:
         """Shut pjsua down: calls are hung up, every object becomes unusable, and a new
-        :class:`Lib` may be created afterwards. Safe to call from a callback."""
-        with self._gate:
-            if self._state in (_CLOSING, _DESTROYED):
-                return
-            self._state = _CLOSING
+        :class:`Lib` may be created afterwards. Safe to call from a callback. Waits
+        while another thread holds the library lock (``auto_lock()``), as every
+        library call does."""
+        locked = not self._tls.unlocked and self._lock.acquire(timeout=_DESTROY_LOCK_WAIT)
+        try:
+            with self._gate:
+                if self._state in (_CLOSING, _DESTROYED):
+                    return
+                self._state = _CLOSING
+        finally:
+            if locked:
+                self._lock.release()
         if self._tls.sync:
             # Inside a callback that pjsua is waiting on: finish on another thread.
             threading.Thread(target=self._finish_destroy, name="pjsua-destroy").start()
@@ -269,9 +326,13 @@ class Lib(_MediaMixin):
         C.pjffi_thread_register(b"python")
         self._media_shutdown()  # Python audio ports must go before the bridge does
         C.pjffi_poll_detach()
-        C.pjffi_enable_events(0)
+        # Events that pjsua_destroy raises (the calls it hangs up) still reach the
+        # callbacks, on this thread, as the legacy module delivers them from inside it.
         C.pjsua_destroy()
+        C.pjffi_enable_events(0)
         C.pjffi_enable_log(0)
+        self._deliver_queued()
+        C.pjffi_set_log_cb_level(-1)
         C.pjffi_queue_clear()
         for call in list(self._calls.values()):
             call._alive = False
@@ -293,6 +354,30 @@ class Lib(_MediaMixin):
         if _events.lib is self:
             _events.lib = None
 
+    def _deliver_queued(self) -> None:
+        """destroy(): deliver what is still queued in C, on this thread (library calls
+        from these callbacks raise Error: the library is closing). Its own batch: a
+        destroy() from a callback runs inside _pump, which still holds self._batch."""
+        batch, nfree = ffi.new("pjffi_event *[]", _BATCH), 0
+        try:
+            while True:
+                count = C.pjffi_take_events(batch, _BATCH, nfree)
+                nfree = count
+                if not count:
+                    break
+                for i in range(count):
+                    handler = _HANDLERS.get(batch[i].kind)
+                    try:
+                        item = handler(self, batch[i]) if handler is not None else None
+                        if item is not None:
+                            self._deliver(item)
+                    except Exception:  # noqa: BLE001
+                        log.error("error while handling a pjsua event:\n%s",
+                                  traceback.format_exc())
+        finally:
+            if nfree:
+                C.pjffi_take_events(batch, 0, nfree)
+
     def _atexit(self) -> None:
         if self._state not in (_CLOSING, _DESTROYED):
             try:
@@ -306,11 +391,22 @@ class Lib(_MediaMixin):
     # ------------------------------------------------------------------ the gate
 
     def _enter(self, op: str, obj: Any) -> None:
-        with self._gate_lock:
-            if self._state not in (_INITIALIZED, _STARTED):
-                raise Error(op, obj, C.PJ_EINVALIDOP, _state_text(self._state))
-            self._in_flight += 1
+        # Every call holds the library lock, as in the legacy module: while another
+        # thread holds auto_lock() (or a callback runs), it waits. Not in a callback
+        # that pjsua waits on (see _run_sync): that thread may hold pjsua's locks; nor
+        # in one delivered on the lock of a thread waiting for it (_wait_delivered).
         tls = self._tls
+        if not tls.unlocked:
+            self._lock.acquire()
+        try:
+            with self._gate_lock:
+                if self._state not in (_INITIALIZED, _STARTED):
+                    raise Error(op, obj, C.PJ_EINVALIDOP, _state_text(self._state))
+                self._in_flight += 1
+        except BaseException:
+            if not tls.unlocked:
+                self._lock.release()
+            raise
         if not tls.registered:
             # Once per thread and library: pjlib aborts on calls from unknown threads.
             C.pjffi_thread_register(b"python")
@@ -321,6 +417,10 @@ class Lib(_MediaMixin):
             self._in_flight -= 1
             if self._in_flight == 0 and self._state == _CLOSING:
                 self._gate.notify_all()
+        if not self._tls.unlocked:
+            self._lock.release()
+        if C.pjffi_my_last_seq() > self._done_seq:  # the call raised events
+            self._wait_delivered()
 
     def _call(self, op: str, fn: Callable[..., int], *args: Any) -> None:
         self._enter(op, self)
@@ -391,6 +491,9 @@ class Lib(_MediaMixin):
                     except Exception:  # noqa: BLE001  (a bad event must not stop the thread)
                         log.error("error while handling a pjsua event:\n%s",
                                   traceback.format_exc())
+                    self._done_seq += 1
+                    if self._seq_waiters:  # an API call waits for this event
+                        self._release_waiters()
                 # This frame waits in C next: it must not keep the last call alive.
                 item = ev = None
                 if not events.empty():
@@ -420,8 +523,19 @@ class Lib(_MediaMixin):
     def _deliver(self, item: Tuple[Any, ...]) -> None:
         """Run one queued event under the library lock, with its snapshot visible."""
         snapshot = item[2]
-        with self._lock:
-            tls = self._tls
+        lock = self._lock
+        tls = self._tls
+        borrowed = False
+        if not lock.acquire(blocking=False):
+            # Held by another thread (auto_lock(), an API call): wait, unless that
+            # thread waits for this event and lends us its lock (_wait_delivered), or the
+            # library is being destroyed meanwhile (then the event is dropped).
+            while not self._loans and not lock.acquire(timeout=0.02):
+                if self._quit or self._state == _DESTROYED:
+                    return
+            if self._loans and not lock._is_owned():  # type: ignore[attr-defined]
+                borrowed = tls.unlocked = True
+        try:
             prev = tls.snap
             if snapshot is not None:
                 tls.snap = (item[1], snapshot)
@@ -434,6 +548,62 @@ class Lib(_MediaMixin):
             finally:
                 if snapshot is not None or prev is not None:
                     tls.snap = prev
+        finally:
+            if borrowed:
+                tls.unlocked = False
+            else:
+                lock.release()
+
+    def _flush_before_start(self) -> None:
+        """Before start(), deliver on this thread what an API call queued (the log
+        callback's lines): the legacy module calls it while the call runs."""
+        if self._thread is None and self._state == _INITIALIZED:
+            self._pump(0)
+
+    def _wait_delivered(self) -> None:
+        """Wait until the callback thread has delivered the events this thread queued
+        (and those before them); every API call does, in ``_leave``.
+
+        In the legacy module the callbacks of events that an API call raises (the
+        CALLING state of ``make_call``, the DISCONNECTED state of ``hangup``) run before
+        the call returns; this keeps that order for the calling thread. If this thread
+        holds the library lock (``auto_lock()``), the callbacks run on its loan (the
+        legacy module runs them inside the call, under that lock). Not done on the
+        callback thread, in a callback pjsua waits on, or without a callback thread."""
+        thread = self._thread
+        if thread is None or threading.current_thread() is thread or self._tls.sync:
+            return
+        target = C.pjffi_my_last_seq()
+        if self._done_seq >= target:
+            return
+        # Holding the library lock, this thread lends it to the callback thread until
+        # its events are delivered: no other thread gets in meanwhile, as in legacy.
+        lending = bool(self._lock._is_owned())  # type: ignore[attr-defined]
+        cv = self._seq_cv
+        with cv:
+            self._seq_waiters.append(target)
+            self._loans += lending
+        try:
+            with cv:
+                cv.wait_for(lambda: self._done_seq >= target or self._state != _STARTED,
+                            timeout=_SEQ_WAIT)
+        finally:
+            with cv:  # before the callback thread goes on (see _release_waiters)
+                self._loans -= lending
+                self._seq_waiters.remove(target)
+                cv.notify_all()
+
+    def _release_waiters(self) -> None:
+        """Callback thread, after a batch: wake the threads whose events are delivered
+        now, and let those that held the library lock take it back before the next
+        batch (the legacy module delivers nothing while the lock is held)."""
+        cv = self._seq_cv
+        with cv:
+            if any(t <= self._done_seq for t in self._seq_waiters):
+                cv.notify_all()
+                cv.wait_for(lambda: not any(t <= self._done_seq
+                                            for t in self._seq_waiters),
+                            timeout=_SEQ_HANDOVER)
 
     def _event_snapshot(self, obj: Any) -> Any:
         snap = self._tls.snap
@@ -447,14 +617,16 @@ class Lib(_MediaMixin):
         if not got:
             log.debug("library lock busy: running %s without it", getattr(fn, "__name__", fn))
         tls = self._tls
-        tls.sync = True
+        was_sync, tls.sync = tls.sync, True
+        was_unlocked, tls.unlocked = tls.unlocked, True
         try:
             return fn(*args)
         except Exception:  # noqa: BLE001
             log.error("exception in a pjsua_ffi callback:\n%s", traceback.format_exc())
             return None
         finally:
-            tls.sync = False
+            tls.sync = was_sync
+            tls.unlocked = was_unlocked
             if got:
                 self._lock.release()
 
@@ -511,15 +683,15 @@ class Lib(_MediaMixin):
     def _require_uri(self, op: str, uri: Any, obj: Any) -> None:
         """Check a URI in full (pjsip's parser) before an operation that needs it."""
         _uri_text(op, uri, obj)
-        if self.verify_sip_url(uri) != 0:
-            raise Error(op, obj, C.PJ_EINVAL, f"invalid SIP URI {uri!r}")
+        if self._verify_url(uri, sip_only=False) != 0:  # tel: URIs too
+            raise Error(op, obj, C.PJSIP_EINVALIDURI)  # pjsua's status and text, as legacy
 
     # ------------------------------------------------------------------ utilities
 
     def auto_lock(self) -> _LibLock:
         """Hold the library lock (no callback runs meanwhile) until the returned object
         is released, deleted, or its ``with`` block ends."""
-        return _LibLock(self._lock)
+        return _LibLock(_NO_LOCK if self._tls.unlocked else self._lock)
 
     def thread_register(self, name: str) -> None:
         """Register the calling thread with pjlib (done automatically on every call)."""
@@ -530,15 +702,18 @@ class Lib(_MediaMixin):
             self._leave()
 
     def verify_sip_url(self, sip_url: str) -> int:
-        """0 if ``sip_url`` is a valid SIP URI, else an error status."""
-        if not isinstance(sip_url, str):
+        """0 if ``sip_url`` is a valid SIP (or SIPS) URI, else an error status."""
+        return self._verify_url(sip_url, sip_only=True)
+
+    def _verify_url(self, url: str, sip_only: bool) -> int:
+        if not isinstance(url, str):
             raise TypeError("sip_url must be str")
-        data = sip_url.encode("utf-8")
-        if len(data) > 2000 or "\x00" in sip_url:
+        data = url.encode("utf-8")
+        if len(data) > 2000 or "\x00" in url:
             return C.PJ_EINVAL
         self._enter("verify_sip_url", self)
         try:
-            return int(C.pjffi_verify_url(data))
+            return int(C.pjffi_verify_url(data, int(sip_only)))
         finally:
             self._leave()
 
@@ -567,6 +742,7 @@ class Lib(_MediaMixin):
         self._call("transport_create", C.pjsua_transport_create, int(type), c, p_id)
         tp = Transport(self, p_id[0])
         self._transports[tp._id] = tp
+        self._flush_before_start()
         return tp
 
     # ------------------------------------------------------------------ accounts
@@ -581,10 +757,11 @@ class Lib(_MediaMixin):
             raise TypeError("cb must be an AccountCallback")
         p_id = ffi.new("int *")
         # Hold the lock so no event for the account is delivered before it is known.
-        with self._lock:
+        with _NO_LOCK if self._tls.unlocked else self._lock:
             self._call("acc_add", C.pjsua_acc_add, c, bool(set_default), p_id)
             acc = Account(self, p_id[0], cb)
             self._accounts[acc._id] = acc
+        self._flush_before_start()
         return acc
 
     def create_account_for_transport(self, transport: Transport, set_default: bool = True,
@@ -597,11 +774,12 @@ class Lib(_MediaMixin):
         if transport._closed:
             raise Error("acc_add_local", transport, C.PJ_EINVALIDOP, "transport is closed")
         p_id = ffi.new("int *")
-        with self._lock:
+        with _NO_LOCK if self._tls.unlocked else self._lock:
             self._call("acc_add_local", C.pjsua_acc_add_local, transport._id,
                        bool(set_default), p_id)
             acc = Account(self, p_id[0], cb)
             self._accounts[acc._id] = acc
+        self._flush_before_start()
         return acc
 
     def modify_account(self, acc_id: int, acc_config: AccountConfig) -> None:
@@ -682,9 +860,7 @@ def pjffi_py_log(level: int, data: Any, length: int) -> None:
         cfg = lib._log_cfg
         if cfg is None or level > cfg.console_level:
             return
-        if cfg.callback is not None:
-            lib._post((_deliver_log, level, text, None))
-        else:
+        if cfg.callback is None:  # (with a callback, the line comes as a queued event)
             try:
                 sys.stdout.write(text if text.endswith("\n") else text + "\n")
             except Exception:  # noqa: BLE001  (stdout closed at exit)
@@ -754,7 +930,6 @@ def _ev_call_state(lib: Lib, ev: Any) -> Delivery:
     call._last_info = info
     if call._id < 0:  # events raised inside make_call(), before it returned the id
         call._id = int(ev.call_id)
-        call._obj_name = f"Call {call._id}"
     if ev.call_info.state == 6:  # DISCONNECTED: the id may be reused from now on
         call._alive = False
         lib._calls.pop(call._token, None)
@@ -778,7 +953,7 @@ def _ev_incoming_call(lib: Lib, ev: Any) -> Delivery:
     lib._register_call(call, ptr_to_int(ev.user_data))  # given by C
     info = CallInfo(lib, ev.call_info, _keep(ev)) if ev.call_info != ffi.NULL else None
     call._last_info = info
-    rdata = RxData(from_str(ev.s[5]), from_str(ev.s[4]))
+    rdata = RxData(from_str(ev.s[5]), from_str(ev.s[4]), from_str(ev.s[3]))
     return (_deliver_incoming_call, call, info, acc_id, rdata)
 
 
@@ -812,7 +987,7 @@ def _ev_transfer_status(lib: Lib, ev: Any) -> Delivery:
     call = _call_for(lib, ev)
     if call is not None:
         return (_dispatch_call, call, None, "on_transfer_status", int(ev.code),
-                from_str(ev.s[0]), int(ev.flag), 1)
+                from_str(ev.s[0]), int(ev.flag), int(ev.other_id))
     return None
 
 
@@ -862,6 +1037,11 @@ def _deliver_reg_state(lib: Lib, snapshot: Any, acc_id: int) -> None:
     acc._cb.on_reg_state()
 
 
+def _ev_log(lib: Lib, ev: Any) -> Delivery:
+    # (level, text): the tuple's third item is the snapshot slot, unused here
+    return (_deliver_log, int(ev.code), from_str(ev.s[0]), None)
+
+
 def _body_text(s: Any) -> str:
     return from_str_bytes(s).decode("utf-8", "replace")
 
@@ -877,6 +1057,7 @@ _HANDLERS: Dict[int, Callable[[Lib, Any], Delivery]] = {
     C.PJFFI_EV_CALL_REPLACED: _ev_call_replaced,
     C.PJFFI_EV_CALL_REQUEST: _ev_call_request,
     C.PJFFI_EV_REG_STATE: _ev_reg_state,
+    C.PJFFI_EV_LOG: _ev_log,
 }
 
 

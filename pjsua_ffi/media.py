@@ -19,7 +19,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, cast
 
 from ._binding import C, ffi, from_str, new_str, to_bytes
-from .errors import Error
+from .errors import Error, legacy_ops
 
 if TYPE_CHECKING:
     from .audio_ports import AudioSink, AudioSource, _Pump
@@ -51,10 +51,6 @@ class SoundDeviceInfo:
             self.output_channels = int(sdi.output_count)
             self.default_clock_rate = int(sdi.default_samples_per_sec)
 
-    def __repr__(self) -> str:
-        return (f"<SoundDeviceInfo {self.name!r} in={self.input_channels} "
-                f"out={self.output_channels} rate={self.default_clock_rate}>")
-
 
 class CodecInfo:
     """A codec, its priority (0 disables it) and its default parameters.
@@ -84,12 +80,8 @@ class CodecInfo:
             self.frm_ptime = int(codec_param.frm_ptime)
             self.ptime = int(codec_param.frm_ptime) * int(codec_param.frm_per_pkt)
             self.pt = int(codec_param.pt)
-            self.vad_enabled = bool(codec_param.vad)
-            self.plc_enabled = bool(codec_param.plc)
-
-    def __repr__(self) -> str:
-        return (f"<CodecInfo {self.name} priority={self.priority} pt={self.pt} "
-                f"ptime={self.ptime}>")
+            self.vad_enabled = int(codec_param.vad)  # ints, as the legacy module has them
+            self.plc_enabled = int(codec_param.plc)
 
 
 class CodecParameter:
@@ -103,14 +95,10 @@ class CodecParameter:
         self._codec_param: Optional[Dict[str, int]] = None
         if codec_param is not None:
             self.ptime = int(codec_param.frm_ptime) * int(codec_param.frm_per_pkt)
-            self.vad_enabled = bool(codec_param.vad)
-            self.plc_enabled = bool(codec_param.plc)
+            self.vad_enabled = int(codec_param.vad)  # ints, as the legacy module has them
+            self.plc_enabled = int(codec_param.plc)
             self._codec_param = {"frm_ptime": int(codec_param.frm_ptime),
                                  "clock_rate": int(codec_param.clock_rate)}
-
-    def __repr__(self) -> str:
-        return (f"<CodecParameter ptime={self.ptime} vad={self.vad_enabled} "
-                f"plc={self.plc_enabled}>")
 
 
 class ConfPortInfo:
@@ -196,6 +184,7 @@ def _int(value: Any, what: str) -> int:
     return value
 
 
+@legacy_ops({"set_snd_dev": "set_current_sound_devices()"})
 class _MediaMixin:
     """Media methods of :class:`Lib` (needs its ``_call``/``_enter``/``_leave``)."""
 
@@ -547,9 +536,12 @@ class _MediaMixin:
     def get_codec_parameter(self, name: str) -> CodecParameter:
         """The default parameters of one codec."""
         keep: list = []
-        cid = new_str(self._codec_id("codec_get_param", name), keep)
         param = ffi.new("pjffi_codec_param *")
-        self._call("codec_get_param", C.pjffi_codec_get_param, cid, param)
+        try:
+            cid = new_str(self._codec_id("codec_get_param", name), keep)
+            self._call("codec_get_param", C.pjffi_codec_get_param, cid, param)
+        except Error:  # as the legacy module reports it
+            raise Error("get_codec_parameter()", self, -1, "Invalid codec name") from None
         return CodecParameter(param)
 
     def set_codec_parameter(self, name: str, param: CodecParameter) -> None:

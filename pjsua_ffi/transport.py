@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from ._binding import PJ_ENOTSUP, C, ffi, from_str
 from ._object import _Handle
 from .constants import TransportFlag
-from .errors import Error
+from .errors import Error, legacy_ops
 
 if TYPE_CHECKING:
     from .lib import Lib
@@ -31,19 +31,18 @@ class TransportInfo:
             return
         self.type = from_str(ti.type_name)
         self.description = from_str(ti.info)
-        self.is_reliable = bool(ti.flag & TransportFlag.RELIABLE)
-        self.is_secure = bool(ti.flag & TransportFlag.SECURE)
-        self.is_datagram = bool(ti.flag & TransportFlag.DATAGRAM)
+        # The flag bits themselves (ints, 0 when unset), as the legacy module has them.
+        self.is_reliable = int(ti.flag & TransportFlag.RELIABLE)
+        self.is_secure = int(ti.flag & TransportFlag.SECURE)
+        self.is_datagram = int(ti.flag & TransportFlag.DATAGRAM)
         n = ffi.new("long *")
         host = C.pjffi_transport_host(ti, n)
         self.host = ffi.unpack(host, n[0]).decode("utf-8", "replace") if host else ""
         self.port = C.pjffi_transport_port(ti)
         self.ref_cnt = int(ti.usage_count)
 
-    def __repr__(self) -> str:
-        return f"<TransportInfo {self.type} {self.host}:{self.port}>"
 
-
+@legacy_ops()
 class Transport(_Handle):
     """A SIP transport created by :meth:`Lib.create_transport`."""
 
@@ -51,16 +50,21 @@ class Transport(_Handle):
         self._lib = lib
         self._id = id
         self._closed = False
-        self._obj_name = f"Transport {id}"
+        ti = ffi.new("pjsua_transport_info *")  # created by the caller: it is alive
+        C.pjsua_transport_get_info(id, ti)
+        self._obj_name = "{Transport " + from_str(ti.info) + "}"
 
     def _check(self, op: str) -> None:
-        if self._closed:
-            raise Error(op, self, C.PJ_EINVALIDOP, "transport is closed")
+        if self._closed:  # PJ_EINVAL: what pjsua answers the legacy module then
+            raise Error(op, self, C.PJ_EINVAL)
 
     def info(self) -> TransportInfo:
         """Kind, flags and advertised address of this transport."""
         ti = ffi.new("pjsua_transport_info *")
-        self._c("transport_get_info", C.pjsua_transport_get_info, self._id, ti)
+        try:
+            self._c("info()", C.pjsua_transport_get_info, self._id, ti)
+        except Error:  # closed, or the library destroyed: as the legacy module says it
+            raise Error("info()", self, -1, "Invalid transport") from None
         return TransportInfo(ti)
 
     def enable(self) -> None:

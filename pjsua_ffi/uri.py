@@ -23,6 +23,11 @@ _URI = re.compile(
 )
 
 
+class NotASipUri(ValueError, TypeError):
+    """Raised by :class:`SIPUri` for text that is not a SIP URI: a ValueError, and a
+    TypeError as the legacy module raises then (its parser's None fails to unpack)."""
+
+
 class SIPUri:
     """The parts of a SIP URI: ``scheme``, ``user``, ``host``, ``port`` (0 when absent)
     and the ``transport`` parameter."""
@@ -37,10 +42,11 @@ class SIPUri:
             self.decode(uri)
 
     def decode(self, uri: str) -> None:
-        """Fill the parts from ``uri``; raises ValueError if it is not a SIP URI."""
+        """Fill the parts from ``uri``; raises :class:`NotASipUri` (a ValueError and a
+        TypeError) if it is not a SIP URI."""
         m = _URI.match(uri)
         if not m:
-            raise ValueError(f"not a SIP URI: {uri!r}")
+            raise NotASipUri(f"not a SIP URI: {uri!r}")
         self.scheme = m.group("scheme")
         self.user = m.group("user") or ""
         self.host = m.group("host")
@@ -63,9 +69,6 @@ class SIPUri:
             out += f";transport={self.transport}"
         return out
 
-    def __str__(self) -> str:
-        return self.encode()
-
 
 # ---------------------------------------------------------------------- checks
 
@@ -73,16 +76,19 @@ _URI_ERRORS = frozenset((C.PJSIP_EINVALIDURI, C.PJSIP_EINVALIDREQURI,
                          C.PJSIP_EINVALIDSCHEME, C.PJSIP_EINVALIDMSG))
 
 
-def _uri_text(op: str, uri: Any, obj: Any) -> None:
-    """Cheap checks for operations whose C call parses the URI itself."""
+def _uri_text(op: str, uri: Any, obj: Any, code: int = C.PJSIP_EINVALIDURI) -> None:
+    """Cheap checks for operations whose C call parses the URI itself. A failure has
+    the status pjsua's parser gives the same URI (``code``: PJSIP_EINVALIDREQURI where
+    it is a request's target), as the legacy module reports."""
     if not isinstance(uri, str):
         raise TypeError(f"a SIP URI must be str, not {type(uri).__name__}")
     if not uri or "\x00" in uri or len(uri) > 2000 or ":" not in uri:
-        raise Error(op, obj, C.PJ_EINVAL, f"invalid SIP URI {uri!r}")
+        raise Error(op, obj, code)  # pjsua's text for the status, as legacy shows
 
 
 def uri_error(exc: Error, uri: str) -> Error:
-    """Give a pjsip URI parse failure a message that names the URI."""
+    """A pjsip URI parse failure as the legacy module reports it: pjsua's status and
+    its text (the URI is in the exception's ``uri`` attribute)."""
     if exc.err_code in _URI_ERRORS:
-        return Error(exc.op_name, exc.obj, exc.err_code, f"invalid SIP URI {uri!r}")
+        exc.uri = uri  # type: ignore[attr-defined]
     return exc

@@ -111,7 +111,7 @@ def scenario_head(prefix: str) -> str:
 import os, sys, time, tempfile, threading
 import numpy as np
 import pjsua_ffi as pj
-from tests.support import (ua_lib, ua_account, uri_of, report, Events, CallLog,
+from tests.support import (ua_lib, ua_account, uri_of, report, raises, Events, CallLog,
                            AnsweringAccount, wait_for)
 from tests.media_support import (tone, write_wav, read_wav, rms, dominant, band,
                                  tone_sequence, wait_media, wait_state, only_codec)

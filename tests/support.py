@@ -248,6 +248,17 @@ class Watchdog:
         os._exit(70)
 
 
+def raises(fn: Callable[[], Any], *exc: type) -> Optional[List[Any]]:
+    """[type, op_name, err_code, text] of what ``fn()`` raised (pjsua_ffi.Error unless
+    ``exc`` says otherwise), or None if it returned."""
+    exc = exc or (_pj().Error,)
+    try:
+        fn()
+    except exc as e:
+        return [type(e).__name__, getattr(e, "op_name", ""), getattr(e, "err_code", 0), str(e)]
+    return None
+
+
 def ua_lib(max_calls: int = 16, log_level: int = 1, with_thread: bool = True,
            transports: tuple = ("udp",), port: int = 0, **media: Any) -> tuple:
     """A started Lib with a null sound device and transports on 127.0.0.1.

@@ -41,21 +41,22 @@ out["buddy_status"] = status(lambda e: e[0] == "buddy_pager_status" and e[3] == 
 bob_buddy_alice.send_pager("and back", 3)
 out["buddy_rx2"] = wait_event(lambda e: e[0] == "buddy_pager" and e[3] == "and back")
 
-# Sent by the account (not the buddy object) to a buddy: the status goes to the account,
-# the message to bob's buddy callback since alice is his buddy.
+# Sent by the account (not the buddy object) to a buddy's URI: the status goes to that
+# buddy's callback (as in the legacy module), the message to bob's buddy callback since
+# alice is his buddy.
 alice.send_pager(b_uri, "from the account", 4)
 out["acc_to_buddy_rx"] = wait_event(lambda e: e[0] == "buddy_pager" and e[3] == "from the account")
-out["acc_to_buddy_status"] = status(lambda e: e[4] == 4)
+out["acc_to_buddy_status"] = status(lambda e: e[0] == "buddy_pager_status" and e[3] == 4)
 
 # Typing indications, same routing.
 carol.send_typing_ind(b_uri, True)
-out["typing_on"] = wait_event(lambda e: e[0] == "typing" and e[3] is True)
+out["typing_on"] = wait_event(lambda e: e[0] == "typing" and e[3] == 1)  # ints, as legacy
 carol.send_typing_ind(b_uri, False)
-out["typing_off"] = wait_event(lambda e: e[0] == "typing" and e[3] is False)
+out["typing_off"] = wait_event(lambda e: e[0] == "typing" and e[3] == 0)
 alice_buddy_bob.send_typing_ind(True)
-out["buddy_typing_on"] = wait_event(lambda e: e[0] == "buddy_typing" and e[2] is True)
+out["buddy_typing_on"] = wait_event(lambda e: e[0] == "buddy_typing" and e[2] == 1)
 alice_buddy_bob.send_typing_ind(False)
-out["buddy_typing_off"] = wait_event(lambda e: e[0] == "buddy_typing" and e[2] is False)
+out["buddy_typing_off"] = wait_event(lambda e: e[0] == "buddy_typing" and e[2] == 0)
 
 # Bodies: large, non-ASCII, another content type, and bytes that are not UTF-8.
 big = "".join(chr(ord("a") + i % 26) for i in range(3000))
@@ -91,7 +92,7 @@ def test_pager_routing_typing_and_bodies() -> None:
                                  200, "OK"]
     assert r["buddy_rx2"][1] == "bob@alice"
     assert r["acc_to_buddy_rx"][1] == "alice@bob"
-    assert r["acc_to_buddy_status"] == ["pager_status", "alice", "bob", "from the account",
+    assert r["acc_to_buddy_status"] == ["buddy_pager_status", "bob@alice", "from the account",
                                         4, 200, "OK"]
     assert r["typing_on"] == ["typing", "bob", "carol", True]
     assert r["typing_off"] == ["typing", "bob", "carol", False]
@@ -173,7 +174,8 @@ def test_unknown_user_through_proxy_gets_404(tmp_path: object) -> None:
 
             def account(user, tp):
                 cfg = pj.AccountConfig("127.0.0.1", user, "pw",
-                                       registrar=f"sip:127.0.0.1:{port}")
+                                       registrar=f"sip:127.0.0.1:{port}",
+                                       proxy=f"sip:127.0.0.1:{port}")
                 cfg.transport_id = tp._id
                 cfg.rtp_transport_cfg = pj.TransportConfig(0, LOOPBACK, LOOPBACK)
                 cb = AccRec(user)

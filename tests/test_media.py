@@ -86,7 +86,7 @@ def test_codecs_enumerated_with_parameters_and_settable() -> None:
         assert c["channel_count"] >= 1 and c["frm_ptime"] > 0, c
         assert c["ptime"] >= c["frm_ptime"] and c["ptime"] % c["frm_ptime"] == 0, c
         assert c["avg_bps"] > 0 or name.startswith("opus"), c  # opus: bitrate is "auto"
-        assert isinstance(c["vad_enabled"], bool) and isinstance(c["plc_enabled"], bool)
+        assert c["vad_enabled"] in (0, 1) and c["plc_enabled"] in (0, 1)  # ints, as legacy
     assert codecs["PCMU/8000/1"]["pt"] == 0 and codecs["PCMA/8000/1"]["pt"] == 8
     assert codecs["G722/16000/1"]["pt"] == 9 and codecs["GSM/8000/1"]["pt"] == 3
     assert codecs["speex/16000/1"]["pt"] >= 96 and codecs["opus/48000/2"]["pt"] >= 96
@@ -96,7 +96,7 @@ def test_codecs_enumerated_with_parameters_and_settable() -> None:
     assert r["before"] == [20, True, True] and r["after"] == [40, False, False]
     assert r["info"] == [40, 10, False]
     assert r["errors"]["unknown_prio"] == r["ENOTFOUND"]
-    assert r["errors"]["unknown_get"] == r["ENOTFOUND"]
+    assert r["errors"]["unknown_get"] == -1  # as the legacy module reports it
     assert r["errors"]["unknown_set"] == r["ENOTFOUND"]
     assert r["errors"]["ambiguous"] is not None
     assert r["kinds"] == {"prio_range": "ValueError", "prio_type": "TypeError",
@@ -134,13 +134,14 @@ CODEC_CALLS = """
         live_slot = call.info().conf_slot
         call.hangup()
         wait_state(ev_a, "DISCONNECTED")
+        after_slot = raises(call.info)  # once the call ended, as in the legacy module
         lib.recorder_destroy(rec)
         x, rate = read_wav(f"{D}/{codec.replace('/', '_')}.wav")
         x = x[int(0.4 * rate):]
         results[codec] = dict(freq=dominant(x, rate), rms=rms(x), used=stats.codec,
                               rate=stats.clock_rate, tx=stats.tx_packets,
                               rx=stats.rx_packets, slot=slot, live_slot=live_slot,
-                              slot_name=slot_info.name, after=call.info().conf_slot)
+                              slot_name=slot_info.name, after=after_slot)
     lib.destroy()
     report(results=results)
 """
@@ -160,7 +161,7 @@ def test_tone_survives_each_codec(codecs: str) -> None:
         assert res["tx"] > 30 and res["rx"] > 30, (codec, res)
         # CallInfo.conf_slot names the call's bridge slot while media is active.
         assert res["slot"] >= 1 and res["live_slot"] == res["slot"], res
-        assert res["after"] == -1, res
+        assert res["after"][:3] == ["Error", "info", -1], res
 
 
 def test_three_parties_hear_the_right_mix() -> None:
@@ -406,7 +407,8 @@ def test_media_config_takes_effect() -> None:
     base, narrow = r["base"], r["narrow"]
     assert base["port0"]["clock_rate"] == 16000 and base["port0"]["samples_per_frame"] == 320
     assert base["wav_rate"] == 16000 and abs(base["freq"] - 700) < 14 and base["rms"] > 1000
-    assert base["stats"]["ptime"] == 20 and base["ec"] == 256
+    # pjsua's default echo tail (200 ms): MediaConfig() holds pjsua's runtime defaults
+    assert base["stats"]["ptime"] == 20 and base["ec"] == 200
     # clock_rate and audio_frame_ptime shape the bridge (and recordings).
     assert narrow["port0"]["clock_rate"] == 8000 and narrow["port0"]["samples_per_frame"] == 80
     assert narrow["wav_rate"] == 8000 and abs(narrow["freq"] - 700) < 14

@@ -11,6 +11,12 @@ typedef struct pjsip_cred_info {
     ...;
 } pjsip_cred_info;
 
+typedef struct pjsip_auth_clt_pref {
+    pj_bool_t initial_auth;
+    pj_str_t algorithm;
+    ...;
+} pjsip_auth_clt_pref;
+
 typedef struct pjsua_acc_config {
     void *user_data;
     int priority;
@@ -26,6 +32,7 @@ typedef struct pjsua_acc_config {
     unsigned reg_timeout;
     unsigned cred_count;
     pjsip_cred_info cred_info[...];
+    pjsip_auth_clt_pref auth_pref;
     pjsua_transport_id transport_id;
     pj_bool_t allow_contact_rewrite;
     pj_bool_t allow_via_rewrite;

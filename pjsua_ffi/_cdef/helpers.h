@@ -21,7 +21,8 @@ enum pjffi_event_kind {
     PJFFI_EV_INCOMING_SUBSCRIBE,
     PJFFI_EV_BUDDY_STATE,
     PJFFI_EV_MWI_INFO,
-    PJFFI_EV_CALL_REQUEST
+    PJFFI_EV_CALL_REQUEST,
+    PJFFI_EV_LOG
 };
 
 typedef struct pjffi_event {
@@ -58,8 +59,11 @@ int pjffi_poll_attach(void);
 void pjffi_poll_detach(void);
 void pjffi_wake(void);
 unsigned pjffi_queue_clear(void);
+unsigned long pjffi_event_seq(void);
+unsigned long pjffi_my_last_seq(void);
 unsigned long pjffi_queue_dropped(void);
 void pjffi_enable_log(int on);
+void pjffi_set_log_cb_level(int level);
 void pjffi_set_txt_cnt(unsigned n);
 int pjffi_thread_register(const char *name);
 void pjffi_quiet_audio_backends(void);
@@ -71,7 +75,7 @@ int pjffi_msg_data_add_hdr(pjffi_msg_data *m, const char *name, long name_len,
                            const char *value, long value_len);
 void pjffi_msg_data_set_body(pjffi_msg_data *m, const char *ctype, long ctype_len,
                              const char *body, long body_len);
-int pjffi_verify_url(const char *url);
+int pjffi_verify_url(const char *url, int sip_only);
 #define PJFFI_CALL_GONE ...
 int pjffi_call_is(int call_id, void *token);
 int pjffi_call_make_call(int acc_id, const char *uri, long uri_len,

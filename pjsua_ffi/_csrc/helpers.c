@@ -90,7 +90,8 @@ enum pjffi_event_kind {
     PJFFI_EV_INCOMING_SUBSCRIBE,
     PJFFI_EV_BUDDY_STATE,
     PJFFI_EV_MWI_INFO,
-    PJFFI_EV_CALL_REQUEST
+    PJFFI_EV_CALL_REQUEST,
+    PJFFI_EV_LOG
 };
 
 #define PJFFI_NSTR 6
@@ -200,6 +201,8 @@ static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
 static pjffi_qevent *q_head, *q_tail;
 static unsigned q_len;
 static unsigned long q_dropped;
+static volatile unsigned long q_seq;   /* events queued so far */
+static __thread unsigned long tl_seq;  /* the last of them queued by this thread */
 static int q_wake;
 static volatile long pjffi_token_counter;
 
@@ -503,7 +506,7 @@ static void deliver(pjffi_event *ev)
 {
     pjffi_qevent *q;
     int wake;
-    if (!pjffi_events_on)
+    if (!pjffi_events_on && ev->kind != PJFFI_EV_LOG)  /* destroy's lines still go */
         return;
     if (is_sync_event(ev->kind)) {
         pjffi_py_event(ev);
@@ -525,6 +528,7 @@ static void deliver(pjffi_event *ev)
         q_head = q;
     q_tail = q;
     q_len++;
+    tl_seq = ++q_seq;
     pthread_cond_signal(&q_cond);
     wake = wake_poller_locked();
     pthread_mutex_unlock(&q_lock);
@@ -681,7 +685,20 @@ static void pjffi_wake(void)
         send_wake();
 }
 
+/* How many events have been queued so far (see Lib._wait_delivered). */
+static unsigned long pjffi_event_seq(void)
+{
+    unsigned long seq;
+    pthread_mutex_lock(&q_lock);
+    seq = q_seq;
+    pthread_mutex_unlock(&q_lock);
+    return seq;
+}
+
 /* Drop every queued event; returns how many were dropped. */
+/* The number of the last event this thread queued (0: none yet). */
+static unsigned long pjffi_my_last_seq(void) { return tl_seq; }
+
 static unsigned pjffi_queue_clear(void)
 {
     unsigned n = 0;
@@ -748,6 +765,7 @@ static void on_incoming_call(pjsua_acc_id acc_id, pjsua_call_id call_id, pjsip_r
         pj_ansi_snprintf(src, sizeof(src), "%s:%d", rdata->pkt_info.src_name,
                          rdata->pkt_info.src_port);
         ev.s[4] = pj_str(src);
+        ev.s[3] = pj_str(pjsip_rx_data_get_info(rdata));  /* pjsip's one-line summary */
     }
     deliver(&ev);
 }
@@ -755,6 +773,10 @@ static void on_incoming_call(pjsua_acc_id acc_id, pjsua_call_id call_id, pjsip_r
 static void on_dtmf_digit2(pjsua_call_id call_id, const pjsua_dtmf_info *info)
 {
     pjffi_event ev;
+    /* RFC 2833 digits only, as the legacy module's on_dtmf_digit: pjsua answers an INFO
+     * with a dtmf-relay body itself, and legacy programs never saw its digit. */
+    if (info->method != PJSUA_DTMF_METHOD_RFC2833)
+        return;
     ev_init(&ev, PJFFI_EV_DTMF);
     ev.call_id = call_id;
     ev.user_data = pjsua_call_get_user_data(call_id);
@@ -797,6 +819,7 @@ static void on_call_transfer_status(pjsua_call_id call_id, int st_code, const pj
     ev.code = st_code;
     ev_set(&ev.s[0], st_text);
     ev.flag = final;
+    ev.other_id = *p_cont ? 1 : 0;  /* pjsua's suggestion, the callback's `cont` */
     ev.out_flag = 1;
     deliver(&ev);
     *p_cont = ev.out_flag ? PJ_TRUE : PJ_FALSE;
@@ -1040,10 +1063,26 @@ static void on_mwi_info(pjsua_acc_id acc_id, pjsua_mwi_info *mwi_info)
     deliver(&ev);
 }
 
+/* Lines up to this level also go to the application's log callback (LogConfig.callback),
+ * through the event queue: in order with the events around them, as the legacy module
+ * calls it from inside pjsua. -1: no callback. */
+static volatile int pjffi_log_cb_level = -1;
+
+static void pjffi_set_log_cb_level(int level) { pjffi_log_cb_level = level; }
+
 static void pjffi_log_writer(int level, const char *data, int len)
 {
-    if (pjffi_log_on)
-        pjffi_py_log(level, data, len);
+    if (!pjffi_log_on)
+        return;
+    pjffi_py_log(level, data, len);
+    if (level <= pjffi_log_cb_level && pjffi_events_on && len > 0) {
+        pjffi_event ev;
+        ev_init(&ev, PJFFI_EV_LOG);
+        ev.code = level;
+        ev.s[0].ptr = (char*)data;
+        ev.s[0].slen = len;
+        deliver(&ev);
+    }
 }
 
 /* ALSA and JACK print to stderr when there is no sound card or server. Their
@@ -1228,9 +1267,9 @@ static int pjffi_im_send(int acc_id, const char *uri, long uri_len, const char *
 
 /* ------------------------------------------------------------------ misc */
 
-static int pjffi_verify_url(const char *url)
+static int pjffi_verify_url(const char *url, int sip_only)
 {
-    return pjsua_verify_url(url);
+    return sip_only ? pjsua_verify_sip_url(url) : pjsua_verify_url(url);
 }
 
 /* Pools in use, and bytes cached for reuse, in pjsua's pool factory (leak checks). */
