@@ -53,6 +53,7 @@ CDEF_ORDER = [
     "callbacks.h",
     "presence.h",
     "media_port.h",
+    "secure.h",
 ]
 
 # Our C sources, compiled into the extension in this order after pjsua.h.
@@ -60,6 +61,7 @@ CSRC_ORDER = [
     "helpers.c",
     "presence.c",
     "media_port.c",
+    "secure.c",
 ]
 
 # Headers that configure looks for, and the Debian package that provides each one.
@@ -258,6 +260,16 @@ SOURCE_FIXES = [
      "the family flip to 0 mid-comparison, and pj_sockaddr_cmp() read through NULL "
      "(a segfault in the RTCP path; an 'Assert failed: sa_family' line in the RTP "
      "path) under call churn (pjproject PR #5001)."),
+    ("tls-listen-status", "pjsip/src/pjsip/sip_transport_tls.c",
+     r"(?m)^(?P<indent>[ \t]*)status = update_factory_addr\(listener, a_name\);",
+     "{indent}/* pjsua-ffi fix tls-listen-status: a listener that could not bind or\n"
+     "{indent} * listen is an error, not a transport that silently never accepts. */\n"
+     "{indent}if (status != PJ_SUCCESS && status != PJ_EPENDING)\n"
+     "{indent}    return status;\n"
+     "{orig}",
+     "pjsip_tls_transport_lis_start() overwrote the status of starting to accept with "
+     "the next call's: a TLS transport on a port already in use was created without "
+     "error and never accepted a connection."),
 ]
 
 
@@ -285,14 +297,14 @@ def apply_source_fixes(tree: Path = VENDOR) -> list[str]:
 
 def patch_tree() -> None:
     """Adapt Debian's DFSG-stripped tree (its BDIMAD audio driver source was removed),
-    apply our race fixes, and install our config_site.h."""
+    apply our source fixes, and install our config_site.h."""
     mk = VENDOR / "pjmedia" / "build" / "Makefile"
     if not (VENDOR / "pjmedia" / "src" / "pjmedia-audiodev" / "bdimad_dev.c").exists():
         text = mk.read_text()
         if " bdimad_dev.o" in text:
             mk.write_text(text.replace(" bdimad_dev.o", ""))
     for rel in apply_source_fixes():
-        log(f"race fix applied to {rel}")
+        log(f"source fix applied to {rel}")
     shutil.copyfile(NATIVE / "config_site.h", VENDOR / "pjlib" / "include" / "pj" / "config_site.h")
 
 

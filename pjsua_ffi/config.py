@@ -6,6 +6,7 @@ from typing import Any, Callable, List, Optional
 
 from ._binding import C, ffi, set_str
 from .constants import TURNConnType
+from .security import IPv6Use, TLSSetting, fill_tls_setting, fill_turn_cred
 
 __all__ = ["UAConfig", "LogConfig", "MediaConfig", "TransportConfig", "AuthCred",
            "AccountConfig"]
@@ -85,6 +86,7 @@ class TransportConfig:
         self.qos_params_dscp_val: int = 0
         self.qos_params_so_prio: int = 0
         self.qos_params_wmm_prio: int = 0
+        self.tls_setting: TLSSetting = TLSSetting()  # used by TLS transports only
 
 
 class AuthCred:
@@ -125,6 +127,7 @@ class AccountConfig:
         self.srtp_secure_signaling: int = 1
         self.rtp_transport_cfg: Optional[TransportConfig] = None
         self.mwi_enabled: bool = False
+        self.ipv6_media_use: Optional[int] = None  # an IPv6Use; None: pjsua's default
         if domain:
             self.build_config(domain, username, password, display, registrar, proxy)
 
@@ -163,6 +166,7 @@ def fill_transport_config(c: Any, cfg: Optional[TransportConfig], keep: list) ->
     if cfg.public_addr:
         set_str(c.public_addr, cfg.public_addr, keep, "public_addr")
     c.qos_type = int(cfg.qos_type)
+    fill_tls_setting(c, getattr(cfg, "tls_setting", None), keep)
 
 
 def fill_ua_config(c: Any, cfg: UAConfig, keep: list) -> None:
@@ -231,6 +235,7 @@ def fill_media_config(c: Any, cfg: MediaConfig, max_calls: int, keep: list) -> N
     if cfg.turn_server:
         set_str(c.turn_server, cfg.turn_server, keep, "turn_server")
     c.turn_conn_type = int(cfg.turn_conn_type)
+    fill_turn_cred(c, cfg.turn_cred, keep)
 
 
 def fill_acc_config(c: Any, cfg: AccountConfig, keep: list) -> None:
@@ -274,6 +279,8 @@ def fill_acc_config(c: Any, cfg: AccountConfig, keep: list) -> None:
     set_str(c.ka_data, cfg.ka_data, keep, "ka_data")
     c.use_srtp = int(cfg.use_srtp)
     c.srtp_secure_signaling = int(cfg.srtp_secure_signaling)
+    if getattr(cfg, "ipv6_media_use", None) is not None:
+        C.pjffi_acc_ipv6_media(c, int(IPv6Use(cfg.ipv6_media_use)))
     rtp = cfg.rtp_transport_cfg
     if rtp is not None:
         if not isinstance(rtp, TransportConfig):

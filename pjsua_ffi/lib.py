@@ -207,6 +207,7 @@ class Lib(_MediaMixin):
         fill_media_config(md, media_cfg, int(ua_cfg.max_calls), keep)
         C.pjffi_install_callbacks(ua, lg)
         C.pjffi_install_presence_callbacks(ua)
+        C.pjffi_install_secure_callbacks(ua)
         self._log_cfg = log_cfg
         self._txt_cnt = 1 if getattr(ua_cfg, "text_streams", False) else 0
         C.pjffi_set_txt_cnt(self._txt_cnt)
@@ -548,6 +549,17 @@ class Lib(_MediaMixin):
         return _binding.strerror(err)
 
     # ------------------------------------------------------------------ transports
+
+    def tls_failures(self) -> "list[str]":
+        """TLS connections that failed or whose certificate did not verify, oldest
+        first (the last 16 since the process started), each with its reason."""
+        buf = ffi.new("char[]", 400)
+        total = C.pjffi_tls_failure(0, ffi.NULL, 0)
+        out = []
+        for i in range(max(0, total - 16), total):
+            C.pjffi_tls_failure(i, buf, 400)
+            out.append(ffi.string(buf).decode("utf-8", "replace"))
+        return out
 
     def create_transport(self, type: int, cfg: Optional[TransportConfig] = None) -> Transport:  # noqa: A002
         """Create a SIP transport of ``type`` (a :class:`TransportType`)."""
