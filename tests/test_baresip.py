@@ -36,7 +36,8 @@ def _heard_by_baresip(bs: Baresip, before: set) -> Tuple[float, float]:
 def ends(tmp_path: Path) -> Iterator[Tuple[Peer, Baresip]]:
     from tests.media_support import tone, write_wav
 
-    mic = write_wav(str(tmp_path / "mic.wav"), tone(F_BARESIP, 30.0, 8000), 8000)  # aufile does not loop
+    # aufile does not loop: the file outlasts the test's calls.
+    mic = write_wav(str(tmp_path / "mic.wav"), tone(F_BARESIP, 30.0, 8000), 8000)
     with Peer("us") as us, Baresip(tmp_path / "baresip", Path(mic)) as bs:
         us.run(f"""
             from tests.secure_support import ToneProbe
