@@ -29,6 +29,7 @@ class UAConfig:
         self.stun_ignore_failure: bool = True
         self.enable_unsolicited_mwi: bool = True
         self.text_streams: bool = False  # offer RFC 4103 text in calls (stalls hangup)
+        self.follow_redirects: bool = False  # follow a 3xx's Contact (pjsua: stop)
 
 
 class LogConfig:

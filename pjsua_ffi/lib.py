@@ -208,6 +208,7 @@ class Lib(_MediaMixin):
         C.pjffi_install_callbacks(ua, lg)
         C.pjffi_install_presence_callbacks(ua)
         C.pjffi_install_secure_callbacks(ua)
+        C.pjffi_set_follow_redirects(int(bool(getattr(ua_cfg, "follow_redirects", False))))
         self._log_cfg = log_cfg
         self._txt_cnt = 1 if getattr(ua_cfg, "text_streams", False) else 0
         C.pjffi_set_txt_cnt(self._txt_cnt)

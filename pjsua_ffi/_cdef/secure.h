@@ -37,3 +37,4 @@ void pjffi_install_secure_callbacks(pjsua_config *cfg);
 unsigned pjffi_tls_failure(unsigned index, char *buf, int len);
 int pjffi_call_media_sec(int call_id, pjffi_media_sec *out);
 void pjffi_acc_ipv6_media(pjsua_acc_config *cfg, int use);
+void pjffi_set_follow_redirects(int on);

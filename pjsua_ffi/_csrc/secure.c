@@ -121,9 +121,14 @@ static void pjffi_on_transport_state(pjsip_transport *tp, pjsip_transport_state 
     pthread_mutex_unlock(&tls_fail_lock);
 }
 
+static pjsip_redirect_op pjffi_on_call_redirected(pjsua_call_id call_id,
+                                                  const pjsip_uri *target,
+                                                  const pjsip_event *e);
+
 static void pjffi_install_secure_callbacks(pjsua_config *cfg)
 {
     cfg->cb.on_transport_state = &pjffi_on_transport_state;
+    cfg->cb.on_call_redirected = &pjffi_on_call_redirected;
 }
 
 /* Copy TLS failure number `index` (counting from 0 since start) into buf; returns the
@@ -223,4 +228,27 @@ static pj_status_t pjffi_call_media_sec(int call_id, pjffi_media_sec *out)
 static void pjffi_acc_ipv6_media(pjsua_acc_config *cfg, int use)
 {
     cfg->ipv6_media_use = (pjsua_ipv6_use)use;
+}
+
+/* ------------------------------------------------------------------ redirects */
+
+static volatile int pjffi_follow_redirects = 0;
+
+static pjsip_redirect_op pjffi_on_call_redirected(pjsua_call_id call_id,
+                                                  const pjsip_uri *target,
+                                                  const pjsip_event *e)
+{
+    char uri[256];
+    int n;
+    (void)e;
+    n = pjsip_uri_print(PJSIP_URI_IN_REQ_URI, target, uri, sizeof(uri) - 1);
+    uri[n > 0 ? n : 0] = '\0';
+    PJ_LOG(4, ("pjsua-ffi", "Call %d redirected to %s: %s", call_id, uri,
+               pjffi_follow_redirects ? "following" : "not following"));
+    return pjffi_follow_redirects ? PJSIP_REDIRECT_ACCEPT : PJSIP_REDIRECT_STOP;
+}
+
+static void pjffi_set_follow_redirects(int on)
+{
+    pjffi_follow_redirects = on;
 }
