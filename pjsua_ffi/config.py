@@ -6,7 +6,7 @@ from typing import Any, Callable, List, Optional
 
 from ._binding import C, ffi, set_str
 from .constants import TURNConnType
-from .security import IPv6Use, TLSSetting, fill_tls_setting, fill_turn_cred
+from .security import IPv6Use, TLSSetting, fill_ice_options, fill_tls_setting, fill_turn_cred
 
 __all__ = ["UAConfig", "LogConfig", "MediaConfig", "TransportConfig", "AuthCred",
            "AccountConfig"]
@@ -73,6 +73,12 @@ class MediaConfig:
         self.turn_server: str = ""
         self.turn_conn_type: int = TURNConnType.UDP
         self.turn_cred: Any = None
+        # Beyond the legacy module (None: pjsua's default): how many host candidates
+        # ICE offers (0 with TURN and no STUN: relay only), aggressive nomination, and
+        # trickle ICE (0 off, 1 half, 2 full).
+        self.ice_max_host_cands: Optional[int] = None
+        self.ice_aggressive: Optional[bool] = None
+        self.ice_trickle: Optional[int] = None
 
 
 class TransportConfig:
@@ -128,7 +134,7 @@ class AccountConfig:
         self.srtp_secure_signaling: int = 1
         self.rtp_transport_cfg: Optional[TransportConfig] = None
         self.mwi_enabled: bool = False
-        self.ipv6_media_use: Optional[int] = None  # an IPv6Use; None: pjsua's default
+        self.ipv6_media_use: int = IPv6Use.DISABLED  # IPv4 media, as in the legacy build
         if domain:
             self.build_config(domain, username, password, display, registrar, proxy)
 
@@ -237,6 +243,7 @@ def fill_media_config(c: Any, cfg: MediaConfig, max_calls: int, keep: list) -> N
         set_str(c.turn_server, cfg.turn_server, keep, "turn_server")
     c.turn_conn_type = int(cfg.turn_conn_type)
     fill_turn_cred(c, cfg.turn_cred, keep)
+    fill_ice_options(c, cfg)
 
 
 def fill_acc_config(c: Any, cfg: AccountConfig, keep: list) -> None:
@@ -280,8 +287,7 @@ def fill_acc_config(c: Any, cfg: AccountConfig, keep: list) -> None:
     set_str(c.ka_data, cfg.ka_data, keep, "ka_data")
     c.use_srtp = int(cfg.use_srtp)
     c.srtp_secure_signaling = int(cfg.srtp_secure_signaling)
-    if getattr(cfg, "ipv6_media_use", None) is not None:
-        C.pjffi_acc_ipv6_media(c, int(IPv6Use(cfg.ipv6_media_use)))
+    C.pjffi_acc_ipv6_media(c, int(IPv6Use(getattr(cfg, "ipv6_media_use", IPv6Use.DISABLED))))
     rtp = cfg.rtp_transport_cfg
     if rtp is not None:
         if not isinstance(rtp, TransportConfig):

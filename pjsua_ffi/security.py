@@ -33,9 +33,10 @@ class SRTPUse(IntEnum):
 
 class IPv6Use(IntEnum):
     """Values of ``AccountConfig.ipv6_media_use`` (``pjsua_ipv6_use``): whether a
-    call's media may use IPv6. An offer that pjsua answers follows the offer's address
-    family unless DISABLED; the offers an account makes use IPv6 with IPV6_ONLY (or
-    PREFER_IPV6 when the host has a usable IPv6 address)."""
+    call's media may use IPv6. DISABLED (our default, as the legacy module's build had
+    no IPv6 media) keeps media on IPv4. Otherwise an offer that pjsua answers follows
+    the offer's address family; the offers an account makes use IPv6 with IPV6_ONLY
+    (or PREFER_IPV6 when the host has a usable IPv6 address)."""
 
     DISABLED = 0
     ENABLED = 1
@@ -147,6 +148,19 @@ def fill_turn_cred(c: Any, cred: Any, keep: list) -> None:
             ((cred.realm, "realm"), (cred.username, "username"), (cred.passwd, "passwd"))]
     keep.extend(bufs)
     C.pjffi_turn_cred(c, bufs[0], bufs[1], int(cred.passwd_type), bufs[2])
+
+
+def fill_ice_options(c: Any, cfg: Any) -> None:
+    """ICE options of a MediaConfig (``None`` keeps pjsua's default)."""
+    def opt(name: str) -> int:
+        value = getattr(cfg, name, None)
+        return -1 if value is None else int(value)
+
+    host, aggressive, trickle = opt("ice_max_host_cands"), opt("ice_aggressive"), \
+        opt("ice_trickle")
+    if trickle > 2:
+        raise ValueError("ice_trickle must be 0 (off), 1 (half) or 2 (full)")
+    C.pjffi_media_ice(c, host, aggressive, trickle)
 
 
 def _text(buf: Any) -> str:

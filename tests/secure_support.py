@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 KEY_PASSWORD = "s3cret-key"
 
@@ -104,3 +104,38 @@ class ToneProbe:
         with self._lock:
             x = np.concatenate(self._frames) if self._frames else np.zeros(0, np.int16)
         return {"rms": rms(x), "freq": dominant(x, self.rate), "samples": int(x.size)}
+
+
+def nat_ua(ip: str, public_ip: str = "", stun: str = "", ice: bool = False, turn: str = "",
+           turn_password: str = "secret", relay_only: bool = False, user: str = "ua",
+           log_level: int = 1) -> Tuple[Any, Any, Any]:
+    """Inside a namespace: a started Lib with a UDP SIP transport on ``ip``:5060 (its
+    advertised address ``public_ip``, or what STUN finds), media on ``ip``, PCMU only,
+    and the NAT traversal asked for. Returns ``(lib, transport, account config)``."""
+    import pjsua_ffi as pj
+    from tests.media_support import only_codec
+
+    lib = pj.Lib()
+    ua = pj.UAConfig()
+    ua.stun_host = stun
+    mc = pj.MediaConfig()
+    mc.no_vad = True
+    mc.enable_ice = ice
+    if turn:
+        mc.enable_turn = True
+        mc.turn_server = turn
+        mc.turn_cred = pj.AuthCred("test.local", "alice", turn_password)
+        mc.ice_aggressive = True
+    if relay_only:
+        mc.ice_max_host_cands = 0
+    lib.init(ua, pj.LogConfig(level=log_level, console_level=log_level), mc)
+    lib.set_null_snd_dev()
+    tp = lib.create_transport(pj.TransportType.UDP, pj.TransportConfig(5060, ip, public_ip))
+    lib.start()
+    only_codec(lib, "PCMU/8000/1")
+    info = tp.info()
+    cfg = pj.AccountConfig()
+    cfg.id = f"sip:{user}@{info.host}:{info.port}"
+    cfg.transport_id = tp._id
+    cfg.rtp_transport_cfg = pj.TransportConfig(0, ip)  # ICE (or STUN) finds the rest
+    return lib, tp, cfg

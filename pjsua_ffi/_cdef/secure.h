@@ -38,3 +38,4 @@ unsigned pjffi_tls_failure(unsigned index, char *buf, int len);
 int pjffi_call_media_sec(int call_id, pjffi_media_sec *out);
 void pjffi_acc_ipv6_media(pjsua_acc_config *cfg, int use);
 void pjffi_set_follow_redirects(int on);
+void pjffi_media_ice(pjsua_media_config *cfg, int max_host_cands, int aggressive, int trickle);

@@ -252,3 +252,17 @@ static void pjffi_set_follow_redirects(int on)
 {
     pjffi_follow_redirects = on;
 }
+
+/* ------------------------------------------------------------------ ICE options */
+
+/* Negative values leave pjsua's default. */
+static void pjffi_media_ice(pjsua_media_config *cfg, int max_host_cands, int aggressive,
+                            int trickle)
+{
+    if (max_host_cands >= 0)
+        cfg->ice_max_host_cands = max_host_cands;
+    if (aggressive >= 0)
+        cfg->ice_opt.aggressive = aggressive ? PJ_TRUE : PJ_FALSE;
+    if (trickle >= 0)
+        cfg->ice_opt.trickle = (pj_ice_sess_trickle)trickle;
+}
