@@ -6,9 +6,9 @@ masquerading NAT router, and a "public" network (a bridge) with a server host.
     B 10.2.0.2 -- 10.2.0.1 [router B, NAT] 198.51.100.3 --+
 
 Router B forwards one UDP port (B's SIP port) to B, so A can call B; nothing else
-reaches either host unless they sent to it first (unsolicited packets are dropped). Names carry the test process's pid,
-so parallel runs never collide; :meth:`NatLab.down` deletes them all (also after a
-failed :meth:`NatLab.up`). Needs root.
+reaches either host unless they sent to it first (unsolicited packets are dropped).
+Names carry the test process's pid, so parallel runs never collide; :meth:`NatLab.down`
+deletes them all (also after a failed :meth:`NatLab.up`). Needs root.
 """
 
 from __future__ import annotations

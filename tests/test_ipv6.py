@@ -1,0 +1,53 @@
+"""IPv6: UDP and TCP transports on ::1, and calls whose signalling and audio use ::1."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from tests.media_support import scenario_head
+from tests.support import run_scenario
+
+pytest.importorskip("numpy")
+
+CALL = scenario_head("pjffi-ipv6-") + """
+from tests.secure_support import ToneProbe
+kind = sys.argv[1]
+lib, tps = ua_lib(transports=(kind, kind))
+only_codec(lib, "PCMU/8000/1")
+pa, pb = ToneProbe(lib, 440), ToneProbe(lib, 1000)
+ev_a, ev_b = Events(), Events()
+a = ua_account(lib, tps[0], "a")
+b = ua_account(lib, tps[1], "b", set_default=False,
+               cb=AnsweringAccount(ev_b, connect_to=pb.sink.slot, connect_from=pb.source.slot))
+call = a.make_call(uri_of(tps[1], "b"), CallLog(ev_a, connect_to=pa.sink.slot,
+                                                 connect_from=pa.source.slot))
+wait_state(ev_a, "CONFIRMED")
+wait_media(ev_a)
+wait_media(ev_b)
+heard_a, heard_b = pa.heard(1.0), pb.heard(1.0)
+invite = [e for e in ev_b.items if e[0] == "incoming"][0][2]
+info = [(t.info().type, t.info().host, t.info().is_reliable) for t in tps]
+m = call.media_transport_info()
+call.hangup()
+wait_state(ev_b, "DISCONNECTED")
+report(info=info, invite=invite, heard_a=heard_a, heard_b=heard_b, uri=uri_of(tps[1], "b"),
+       local_rtp=m.local_rtp)
+lib.destroy()
+"""
+
+
+@pytest.mark.parametrize("kind", ["udp6", "tcp6"])
+def test_ipv6_call_over_loopback_with_audio(kind: str) -> None:
+    r = run_scenario(textwrap.dedent(CALL), kind, timeout=60)
+    assert all(host == "::1" for _, host, _ in r["info"]), r["info"]
+    assert all(rel == (kind == "tcp6") for _, _, rel in r["info"])
+    assert r["uri"].startswith("sip:b@[::1]:")
+    head = r["invite"].split("\r\n")
+    via = next(h for h in head if h.startswith("Via:"))
+    assert f"SIP/2.0/{kind[:3].upper()} [::1]:" in via
+    assert "c=IN IP6 ::1" in r["invite"]
+    assert r["local_rtp"].startswith("[::1]:")
+    assert r["heard_a"]["rms"] > 1000 and abs(r["heard_a"]["freq"] - 1000) < 20, r["heard_a"]
+    assert r["heard_b"]["rms"] > 1000 and abs(r["heard_b"]["freq"] - 440) < 20, r["heard_b"]
