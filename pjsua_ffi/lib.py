@@ -861,6 +861,10 @@ def _ev_call_request(lib: Lib, ev: Any) -> Delivery:
 
 def _ev_reg_state(lib: Lib, ev: Any) -> Delivery:
     info = AccountInfo(ev.acc_info) if ev.acc_info != ffi.NULL else None
+    if info is not None and int(ev.code) >= 300 and not info.reg_last_err_msg:
+        # pjsua's status text is the code's generic phrase; the event has the reason
+        # pjsip gave (for a transport or TLS failure: what failed).
+        info.reg_last_err_msg = from_str(ev.s[0])
     return (_deliver_reg_state, lib, info, int(ev.acc_id))
 
 
@@ -869,6 +873,8 @@ def _deliver_reg_state(lib: Lib, snapshot: Any, acc_id: int) -> None:
     if acc is None or acc._deleted:
         return
     lib._tls.snap = (acc, snapshot)  # _deliver restores the previous value
+    if snapshot is not None:
+        acc._reg_err_msg = snapshot.reg_last_err_msg
     acc._cb.on_reg_state()
 
 

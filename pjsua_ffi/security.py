@@ -52,9 +52,9 @@ class TLSSetting:
     chains to ``ca_list_file``/``ca_list_path`` and names the host of the URI
     (pjsip sends that host as the TLS server name); ``verify_client`` and
     ``require_client_cert`` do the same for incoming connections. A failed
-    verification ends the connection, fails the request that needed it (a call or
-    registration ends with 503 and the reason) and is listed by
-    :meth:`Lib.tls_failures`. ``ciphers`` holds OpenSSL cipher names; ``timeout`` is
+    verification ends the connection, fails the request that needed it (a call ends
+    with 503 and the reason as ``last_reason``; a registration with 503 and the reason
+    in ``AccountInfo.reg_last_err_msg``) and is listed by :meth:`Lib.tls_failures`. ``ciphers`` holds OpenSSL cipher names; ``timeout`` is
     the handshake time-out in milliseconds (0: pjsip's default).
     """
 

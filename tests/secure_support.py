@@ -42,9 +42,10 @@ def make_pki(d: Path) -> Dict[str, str]:
     # local address for the Contact), so the client certificate names loopback too.
     _leaf(d, "client", "ca", "client.test", "DNS:client.test,IP:127.0.0.1,IP:::1")
     _leaf(d, "elsewhere", "ca", "elsewhere.test", "DNS:elsewhere.test")
-    out = {n: str(d / f"{n}.pem") for n in ("ca", "other_ca", "server", "client",
-                                             "elsewhere")}
-    out.update({f"{n}_key": str(d / f"{n}.key") for n in ("server", "client", "elsewhere")})
+    _leaf(d, "registrar", "ca", "127.0.0.1", "IP:127.0.0.1")  # kamailio's (key in clear)
+    leaves = ("server", "client", "elsewhere", "registrar")
+    out = {n: str(d / f"{n}.pem") for n in ("ca", "other_ca", *leaves)}
+    out.update({f"{n}_key": str(d / f"{n}.key") for n in leaves})
     return out
 
 

@@ -205,3 +205,47 @@ def test_build_refuses_pjproject_without_tls(tmp_path: Path, monkeypatch:
     from pjsua_ffi._pjsua import lib
 
     assert lib.PJFFI_HAS_TLS == 1
+
+
+REGISTER = HEAD + """
+import sys
+import pjsua_ffi as pj
+from tests.support import Events, report, ua_lib
+TLS_PORT = int(sys.argv[1])
+lib, (tp,) = ua_lib(transports=("tls",), tls=make_tls(P, ca={ca!r}, verify_server=True))
+ev = Events()
+cfg = pj.AccountConfig("127.0.0.1", "alice", "alice-pw",
+                       registrar=f"sip:127.0.0.1:{{TLS_PORT}};transport=tls")
+cfg.transport_id = tp._id
+acc = lib.create_account(cfg, cb=AnsweringAccount(ev))
+ev.wait(lambda items: any(e[0] == "reg" for e in items), 15)
+report(regs=[e for e in ev.items if e[0] == "reg"], failures=lib.tls_failures(),
+       last_err=acc.info().reg_last_err_msg)
+lib.destroy()
+"""
+
+
+@pytest.mark.kamailio
+@pytest.mark.parametrize("ca,code,reason", [
+    ("ca", 200, "OK"),
+    ("other_ca", 503, "Service Unavailable")])
+def test_tls_registration_at_kamailio(pki: Dict[str, str], tmp_path: Path, ca: str,
+                                      code: int, reason: str) -> None:
+    from tests.peers.kamailio import Kamailio
+
+    if not list(Path("/usr/lib").glob("*/kamailio/modules/tls.so")):
+        pytest.skip("kamailio's TLS module is not installed (kamailio-tls-modules)")
+    kam = Kamailio(tmp_path / "kam", users={"alice": "alice-pw"}, presence=False,
+                   tls_cert=pki["registrar"], tls_key=pki["registrar_key"])
+    with kam.start():
+        r = run_scenario(REGISTER.format(pki=json.dumps(pki), ca=ca), str(kam.tls_port),
+                         timeout=60)
+        log = kam.log_text()
+    first = r["regs"][0]
+    assert first[1:3] == [code, reason], r["regs"]
+    if code == 200:
+        assert "REQ REGISTER" in log and "/tls" in log, log[-2000:]
+        assert r["failures"] == []
+    else:  # the account says why, and so does the list of TLS failures
+        assert r["last_err"] == "SSL certificate verification error (PJSIP_TLS_ECERTVERIF)"
+        assert any("untrusted" in f for f in r["failures"]), r["failures"]
