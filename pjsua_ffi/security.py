@@ -54,8 +54,10 @@ class TLSSetting:
     ``require_client_cert`` do the same for incoming connections. A failed
     verification ends the connection, fails the request that needed it (a call ends
     with 503 and the reason as ``last_reason``; a registration with 503 and the reason
-    in ``AccountInfo.reg_last_err_msg``) and is listed by :meth:`Lib.tls_failures`. ``ciphers`` holds OpenSSL cipher names; ``timeout`` is
-    the handshake time-out in milliseconds (0: pjsip's default).
+    in ``AccountInfo.reg_last_err_msg``) and is listed by :meth:`Lib.tls_failures`.
+    ``ciphers`` holds OpenSSL cipher names; ``timeout`` is the handshake time-out in
+    milliseconds (0: pjsip's default). pjsip 2.17 has no separate SNI setting: the
+    server name sent and checked is always the URI's host.
     """
 
     def __init__(self) -> None:
