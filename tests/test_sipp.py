@@ -159,3 +159,20 @@ def test_sipp_407_on_invite_is_answered_with_credentials(us: Peer, tmp_path: Pat
     assert f["response"] == md5(f"{ha1}:{f['nonce']}:{md5('INVITE:' + f['uri'])}")
     seen = [s[0] for s in us.run("result = states()")]
     assert seen == ["CALLING", "CONNECTING", "CONFIRMED", "DISCONNECTED"]
+
+
+def test_sipp_session_timer_refresh_is_answered_and_keeps_the_call(
+        us: Peer, tmp_path: Path) -> None:
+    port = us.run("result = tps[0].info().port")
+    with Sipp("session_timer", tmp_path, remote=f"127.0.0.1:{port}",
+              service="alice") as sipp:
+        assert sipp.wait() == 0, sipp.errors()  # both 200s carried the timer
+        got = sipp.requests()
+    assert got.count("SIP/2.0 200 OK") == 3  # INVITE, refresh, BYE
+    assert _wait_state(us, "DISCONNECTED")[2:] == [200, "Normal call clearing"]
+    # The refresh is a re-INVITE with the same SDP: the call stays confirmed (one
+    # CONFIRMED), and media is reported active again after it.
+    seen = [s[0] for s in us.run("result = states()")]
+    assert seen == ["EARLY", "CONNECTING", "CONFIRMED", "DISCONNECTED"]
+    media = us.run("result = [e[1] for e in EV.items if e[0] == 'media']")
+    assert media == ["ACTIVE", "ACTIVE"], media
