@@ -102,3 +102,58 @@ def test_baresip_calls_us_audio_both_ways_and_its_hangup(
     assert level > 1000 and abs(freq - F_US) < 20, (level, freq)
 
 
+
+
+@pytest.mark.kamailio
+def test_baresip_and_us_registered_at_kamailio_call_each_other(tmp_path: Path) -> None:
+    from tests.media_support import tone, write_wav
+    from tests.peers.kamailio import Kamailio
+
+    mic = write_wav(str(tmp_path / "mic.wav"), tone(F_BARESIP, 30.0, 8000), 8000)
+    kam = Kamailio(tmp_path / "kam", users={"alice": "alice-pw", "bs": "bs-pw"},
+                   presence=False)
+    with kam.start(), Peer("us") as us, \
+            Baresip(tmp_path / "baresip", Path(mic), registrar=f"127.0.0.1:{kam.port}",
+                    password="bs-pw") as bs:
+        assert bs.wait_event(lambda e: e.get("type") == "REGISTER_OK")
+        us.run(f"""
+            from tests.secure_support import ToneProbe
+            from tests.support import AnsweringAccount, CallLog
+            from tests.media_support import only_codec
+            LIB, tps = start()
+            only_codec(LIB, "PCMU/8000/1")
+            PROBE = ToneProbe(LIB, {F_US})
+            cfg = pj.AccountConfig("127.0.0.1", "alice", "alice-pw",
+                                   registrar="sip:127.0.0.1:{kam.port}")
+            cfg.transport_id = tps[0]._id
+            cfg.rtp_transport_cfg = pj.TransportConfig(0, "127.0.0.1", "127.0.0.1")
+            CB = AnsweringAccount(EV, connect_to=PROBE.sink.slot,
+                                  connect_from=PROBE.source.slot)
+            ACC = LIB.create_account(cfg, cb=CB)
+            result = wait_event(lambda e: e[0] == "reg", 10)
+            """)
+        # We call baresip by its address of record; kamailio finds it.
+        before = set(bs.recordings("dec"))
+        assert us.run("""
+            CALL = ACC.make_call("sip:bs@127.0.0.1", CallLog(EV, connect_to=PROBE.sink.slot,
+                                                             connect_from=PROBE.source.slot))
+            result = wait_event(lambda e: e[0] == "state" and e[1] in
+                                ("CONFIRMED", "DISCONNECTED"), 10)
+            """)[1] == "CONFIRMED"
+        bs.wait_event(lambda e: e.get("type") == "CALL_ESTABLISHED")
+        heard = us.run("result = PROBE.heard(1.0)")
+        assert heard["rms"] > 1000 and abs(heard["freq"] - F_BARESIP) < 20, heard
+        us.run("CALL.hangup()")
+        bs.wait_event(lambda e: e.get("type") == "CALL_CLOSED")
+        level, freq = _heard_by_baresip(bs, before)
+        assert level > 1000 and abs(freq - F_US) < 20, (level, freq)
+        # And baresip calls our address of record through kamailio.
+        us.run("EV.items.clear()")
+        assert bs.command("dial", "sip:alice@127.0.0.1")["ok"]
+        inc = us.run("result = wait_event(lambda e: e[0] == 'incoming', 10)")
+        assert "Record-Route:" in inc[2] and "baresip" in inc[2]
+        assert us.run("result = wait_event(lambda e: e[:2] == ('state', 'CONFIRMED'))")
+        assert bs.command("hangup")["ok"]
+        us.run("wait_event(lambda e: e[:2] == ('state', 'DISCONNECTED'))")
+        log = kam.log_text()
+    assert "REQ REGISTER" in log and "REQ INVITE sip:bs@127.0.0.1" in log, log[-3000:]

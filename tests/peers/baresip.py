@@ -41,10 +41,14 @@ def _free_port() -> int:
 class Baresip:
     """One baresip process with one account ``sip:user@127.0.0.1:port``."""
 
-    def __init__(self, workdir: Path, mic_wav: Path, user: str = "bs") -> None:
+    def __init__(self, workdir: Path, mic_wav: Path, user: str = "bs",
+                 registrar: str = "", password: str = "") -> None:
+        """With ``registrar`` (``host:port``) the account registers there with
+        ``password`` and sends every request through it."""
         self.dir = Path(workdir)
         self.mic = Path(mic_wav)
         self.user = user
+        self.registrar, self.password = registrar, password
         self.port = 0
         self.ctrl_port = 0
         self.events: List[Dict[str, Any]] = []
@@ -95,7 +99,13 @@ class Baresip:
         self._sock.settimeout(None)
         threading.Thread(target=self._read, daemon=True).start()
         # An account added after we are connected, so its events reach us.
-        self.command("uanew", f"<{self.uri}>;answermode=auto;audio_codecs=PCMU;regint=0")
+        common = "answermode=auto;audio_codecs=PCMU"
+        if self.registrar:
+            self.command("uanew", f"<sip:{self.user}@{self.registrar}>;{common};"
+                         f"auth_pass={self.password};regint=300;"
+                         f'outbound="sip:{self.registrar}"')
+        else:
+            self.command("uanew", f"<{self.uri}>;{common};regint=0")
         return self
 
     def _read(self) -> None:
