@@ -209,3 +209,24 @@ lib.destroy()
     assert r[0] == "Error", r
     assert r[1] in ("init", "start") and "resolve" in r[2].lower(), r
     assert r[3] < 30, r
+
+
+def test_nat_lab_leaves_nothing_behind_when_setup_fails() -> None:
+    import subprocess
+
+    from tests.peers import netns
+
+    lab = netns.NatLab()
+    real = lab._in
+
+    def fail_at_nft(ns: str, *cmd: str, stdin: str = "") -> None:
+        if cmd[0] == "nft":  # after namespaces and veths exist
+            raise netns.NatLabError("injected failure")
+        real(ns, *cmd, stdin=stdin)
+
+    lab._in = fail_at_nft  # type: ignore[method-assign]
+    with pytest.raises(netns.NatLabError, match="injected"):
+        lab.up()
+    spaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    links = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True).stdout
+    assert lab.tag not in spaces and lab.tag not in links

@@ -117,9 +117,15 @@ class NatLab:
         return r.stdout
 
     def down(self) -> None:
+        """Delete our namespaces (and the veths in them), and any veth of ours still in
+        this namespace (if ``up`` failed before moving it)."""
         for ns in reversed(self._made):
             subprocess.run(["ip", "netns", "delete", ns], capture_output=True, timeout=10)
         self._made.clear()
+        for side in ("a", "b"):
+            for end in ("w", "l"):
+                subprocess.run(["ip", "link", "delete", f"{self.tag}{side}{end}"],
+                               capture_output=True, timeout=10)
 
     def __enter__(self) -> "NatLab":
         return self.up()
