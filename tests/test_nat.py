@@ -216,7 +216,7 @@ def test_nat_lab_leaves_nothing_behind_when_setup_fails() -> None:
 
     from tests.peers import netns
 
-    lab = netns.NatLab()
+    lab = netns.NatLab("x")  # not the module's lab, which may be up
     real = lab._in
 
     def fail_at_nft(ns: str, *cmd: str, stdin: str = "") -> None:

@@ -28,8 +28,9 @@ class NatLabError(RuntimeError):
 
 
 class NatLab:
-    def __init__(self) -> None:
-        tag = f"p{os.getpid()}"
+    def __init__(self, suffix: str = "") -> None:
+        """``suffix`` (a letter or two) tells apart labs of one process."""
+        tag = f"p{os.getpid()}{suffix}"
         self.tag = tag
         self.ns: Dict[str, str] = {k: f"{tag}-{k}" for k in ("pub", "ra", "rb", "a", "b")}
         self._made: List[str] = []
