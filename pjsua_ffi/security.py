@@ -176,7 +176,8 @@ class MediaTransportInfo:
     crypto suite); ``ice_active`` when ICE completed, with ``ice_state``, the role,
     and the chosen pair: ``local_candidate``/``remote_candidate`` as
     ``(type, "address:port")`` with type ``host``, ``srflx``, ``prflx`` or ``relay``.
-    ``local_rtp`` is the address the transport advertises.
+    ``local_rtp`` is the address the transport advertises, ``remote_rtp`` where the
+    peer's RTP last came from.
     """
 
     def __init__(self, m: Any = None) -> None:
@@ -188,6 +189,7 @@ class MediaTransportInfo:
         self.local_candidate = ("", "")
         self.remote_candidate = ("", "")
         self.local_rtp = ""
+        self.remote_rtp = ""
         if m is None:
             return
         self.srtp_active = bool(m.srtp_active)
@@ -197,7 +199,8 @@ class MediaTransportInfo:
         self.ice_role = {0: "", 1: "controlled", 2: "controlling"}.get(m.ice_role, "")
         self.local_candidate = (_text(m.lcand_type), _text(m.lcand_addr))
         self.remote_candidate = (_text(m.rcand_type), _text(m.rcand_addr))
-        self.local_rtp = _text(m.src_rtp)
+        self.local_rtp = _text(m.local_rtp)
+        self.remote_rtp = _text(m.src_rtp)
 
     def __repr__(self) -> str:
         return (f"<MediaTransportInfo srtp={self.srtp_active} {self.srtp_suite!r} "

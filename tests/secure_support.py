@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Tuple
 
 KEY_PASSWORD = "s3cret-key"
 
@@ -140,3 +140,48 @@ def nat_ua(ip: str, public_ip: str = "", stun: str = "", ice: bool = False, turn
     cfg.transport_id = tp._id
     cfg.rtp_transport_cfg = pj.TransportConfig(0, ip)  # ICE (or STUN) finds the rest
     return lib, tp, cfg
+
+
+def sniff_udp_payloads(port: int, seconds: float) -> List[bytes]:
+    """UDP payloads sent to ``port`` on 127.0.0.1 during ``seconds``, read off the
+    loopback interface with a raw packet socket (needs root)."""
+    import socket
+    import struct
+    import time
+
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+    sock.bind(("lo", 0))
+    sock.settimeout(0.1)
+    out: List[bytes] = []
+    end = time.monotonic() + seconds
+    try:
+        while time.monotonic() < end:
+            try:
+                frame = sock.recv(65535)
+            except socket.timeout:
+                continue
+            ip = frame[14:]
+            if len(ip) < 28 or ip[9] != 17:
+                continue
+            ihl = (ip[0] & 0x0F) * 4
+            dport = struct.unpack("!H", ip[ihl + 2:ihl + 4])[0]
+            if dport == port:
+                out.append(ip[ihl + 8:])
+    finally:
+        sock.close()
+    return out
+
+
+def ulaw_tone_share(payloads: List[bytes], freq: float) -> float:
+    """Treat RTP payloads as PCMU: the share of the decoded signal's energy near
+    ``freq`` (near 1 for a plain tone, near 0 for encrypted bytes)."""
+    import numpy as np
+
+    from tests.media_support import band
+
+    body = b"".join(p[12:172] for p in payloads if len(p) >= 172)  # 20 ms of PCMU
+    u = ~np.frombuffer(body, dtype=np.uint8)
+    exp = (u >> 4) & 7
+    mag = ((((u & 0x0F).astype(np.int32) << 3) + 0x84) << exp) - 0x84
+    x = np.where(u & 0x80, -mag, mag).astype(np.float64)
+    return band(x, 8000, freq)

@@ -9,7 +9,7 @@ from typing import Any, Dict, Tuple
 
 import pytest
 
-from tests.secure_support import make_pki
+from tests.secure_support import make_pki, sniff_udp_payloads, ulaw_tone_share
 from tests.ua_peer import Peer
 
 pytest.importorskip("numpy")
@@ -68,29 +68,40 @@ wait_event(lambda e: e[:2] == ("media", "ACTIVE"))
 call = CALL if "CALL" in globals() else CB.calls[0]
 m = call.media_transport_info()
 result = {"srtp": m.srtp_active, "suite": m.srtp_suite, "dump": call.dump_status(),
-          "heard": PROBE.heard(1.0)}
+          "heard": PROBE.heard(1.0), "rtp": m.local_rtp}
 """
 
 
-@pytest.mark.parametrize("kind,secure", [("udp", 0), ("tls", 1)])
+@pytest.mark.parametrize("kind,use,secure", [("udp", 2, 0), ("tls", 2, 1), ("udp", 0, 0)])
 def test_srtp_mandatory_both_sides_gives_an_encrypted_call_with_audio(
-        pair: Tuple[Peer, Peer], pki: Dict[str, str], kind: str, secure: int) -> None:
+        pair: Tuple[Peer, Peer], pki: Dict[str, str], kind: str, use: int,
+        secure: int) -> None:
+    """Both sides mandatory: encrypted on the wire, clear at each end. The last case
+    (no SRTP) shows that the wire check does see a plain tone."""
     caller, callee = pair
-    _setup(caller, "caller", F_CALLER, 2, secure, kind, pki)
-    uri = _setup(callee, "callee", F_CALLEE, 2, secure, kind, pki)
+    _setup(caller, "caller", F_CALLER, use, secure, kind, pki)
+    uri = _setup(callee, "callee", F_CALLEE, use, secure, kind, pki)
     if secure:  # srtp_secure_signaling=1 wants a TLS hop; 2 would want sips: end to end
         assert uri.endswith(";transport=tls")
     assert _call(caller, uri) == ["state", "CONFIRMED", 200, "OK"]
     invite = callee.run("result = wait_event(lambda e: e[0] == 'incoming')[2]")
-    assert "m=audio" in invite and "RTP/SAVP" in invite and "a=crypto:" in invite
+    assert "m=audio" in invite
+    assert (("RTP/SAVP" in invite and "a=crypto:" in invite) if use else
+            ("RTP/AVP" in invite and "a=crypto:" not in invite))
     got = {}
     for name, peer in (("caller", caller), ("callee", callee)):
         got[name] = peer.run(MEDIA)
+    # What travels to the callee's RTP port, read as PCMU: noise when encrypted.
+    wire = sniff_udp_payloads(int(got["callee"]["rtp"].rsplit(":", 1)[1]), 0.6)
+    assert len(wire) > 10
+    share = ulaw_tone_share(wire, F_CALLER)
     for name, other in (("caller", F_CALLEE), ("callee", F_CALLER)):
         g = got[name]
-        assert g["srtp"] is True and g["suite"].startswith("AES"), (name, g["suite"])
-        assert "SRTP status: Active" in g["dump"]
+        assert g["srtp"] is bool(use), (name, g["suite"])
+        assert g["suite"].startswith("AES") if use else g["suite"] == ""
+        assert ("SRTP status: Active" if use else "SRTP status: Not active") in g["dump"]
         assert g["heard"]["rms"] > 1000 and abs(g["heard"]["freq"] - other) < 20, (name, g)
+    assert share < 0.1 if use else share > 0.8, share
     caller.run("CALL.hangup()")
     callee.run("wait_event(lambda e: e[:2] == ('state', 'DISCONNECTED'))")
 

@@ -26,6 +26,7 @@ typedef struct pjffi_media_sec {
     char lcand_addr[64];
     char rcand_type[16];
     char rcand_addr[64];
+    char local_rtp[64];
     char src_rtp[64];
 } pjffi_media_sec;
 

@@ -160,6 +160,7 @@ typedef struct pjffi_media_sec {
     char lcand_addr[64];
     char rcand_type[16];
     char rcand_addr[64];
+    char local_rtp[64];
     char src_rtp[64];
 } pjffi_media_sec;
 
@@ -189,6 +190,9 @@ static pj_status_t pjffi_call_media_sec(int call_id, pjffi_media_sec *out)
     st = pjsua_call_get_med_transport_info(call_id, med, &tpi);
     if (st != PJ_SUCCESS)
         return st;
+    if (pj_sockaddr_has_addr(&tpi.sock_info.rtp_addr_name))
+        pj_sockaddr_print(&tpi.sock_info.rtp_addr_name, out->local_rtp,
+                          sizeof(out->local_rtp), 3);
     if (pj_sockaddr_has_addr(&tpi.src_rtp_name))
         pj_sockaddr_print(&tpi.src_rtp_name, out->src_rtp, sizeof(out->src_rtp), 3);
     for (i = 0; i < tpi.specific_info_cnt; ++i) {
