@@ -109,7 +109,7 @@ class ToneProbe:
 
 def nat_ua(ip: str, public_ip: str = "", stun: str = "", ice: bool = False, turn: str = "",
            turn_password: str = "secret", relay_only: bool = False, user: str = "ua",
-           log_level: int = 1) -> Tuple[Any, Any, Any]:
+           trickle: int = 0, log_level: int = 1) -> Tuple[Any, Any, Any]:
     """Inside a namespace: a started Lib with a UDP SIP transport on ``ip``:5060 (its
     advertised address ``public_ip``, or what STUN finds), media on ``ip``, PCMU only,
     and the NAT traversal asked for. Returns ``(lib, transport, account config)``."""
@@ -129,6 +129,8 @@ def nat_ua(ip: str, public_ip: str = "", stun: str = "", ice: bool = False, turn
         mc.ice_aggressive = True
     if relay_only:
         mc.ice_max_host_cands = 0
+    if trickle:
+        mc.ice_trickle = trickle
     lib.init(ua, pj.LogConfig(level=log_level, console_level=log_level), mc)
     lib.set_null_snd_dev()
     tp = lib.create_transport(pj.TransportType.UDP, pj.TransportConfig(5060, ip, public_ip))

@@ -119,11 +119,17 @@ def test_nat_stun_address_in_transport_info_and_contact(lab: Tuple[NatLab, Cotur
         b.run("wait_event(lambda e: e[:2] == ('state', 'DISCONNECTED'))")
 
 
-def test_nat_ice_between_two_nated_agents_with_audio(lab: Tuple[NatLab, Coturn]) -> None:
+@pytest.mark.parametrize("trickle", [0, 2], ids=["ice", "trickle_ice"])
+def test_nat_ice_between_two_nated_agents_with_audio(lab: Tuple[NatLab, Coturn],
+                                                     trickle: int) -> None:
     nat, _ = lab
-    a, b = _agents(nat, dict(stun=STUN, ice=True), dict(stun=STUN, ice=True))
+    kw = dict(stun=STUN, ice=True, trickle=trickle)
+    a, b = _agents(nat, kw, kw)
     with a, b:
         got_a, got_b = _call_and_wait_ice(a, b)
+        if trickle:  # the offer announces trickle ICE
+            invite = b.run("result = wait_event(lambda e: e[0] == 'incoming')[2]")
+            assert "a=ice-options:trickle" in invite, invite[-1500:]
         for got, me, other, heard in ((got_a, "a", "b", F_B), (got_b, "b", "a", F_A)):
             active, state, role, local, remote = got["ice"]
             assert active and state == "Negotiation Success", got
