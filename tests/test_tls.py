@@ -163,8 +163,30 @@ busy.bind(("127.0.0.1", 0))
 busy.listen()
 attempt("port_in_use", make_tls(P, cert="server"), busy.getsockname()[1])
 attempt("good", make_tls(P, cert="server"))
+attempt("not_a_tls_setting", "ca.pem")
+# Settings of the same family on other config objects are checked as strictly.
+acc = pj.AccountConfig()
+acc.id = "sip:x@127.0.0.1"
+acc.ipv6_media_use = 9
+try:
+    lib.create_account(acc)
+    out["ipv6_use"] = "created"
+except ValueError as exc:
+    out["ipv6_use"] = ["ValueError", 0, str(exc)]
 report(out=out)
 lib.destroy()
+for name, field, value in (("turn_cred", "turn_cred", ("alice", "pw")),
+                           ("ice_trickle", "ice_trickle", 5)):
+    other = pj.Lib()
+    mc = pj.MediaConfig()
+    setattr(mc, field, value)
+    try:
+        other.init(media_cfg=mc)
+        out[name] = "initialised"
+    except (TypeError, ValueError) as exc:
+        out[name] = [type(exc).__name__, 0, str(exc)]
+    other.destroy()
+report(out=out)
 """
 
 
@@ -186,6 +208,10 @@ def test_tls_bad_input_is_an_error_with_the_reason(pki: Dict[str, str],
     assert r["port_in_use"][1] == 120000 + 98  # EADDRINUSE
     assert r["unknown_cipher"][0] == "ValueError" and "NO-SUCH-CIPHER" in r["unknown_cipher"][2]
     assert r["unknown_method"][0] == "ValueError"
+    assert r["not_a_tls_setting"][0] == "TypeError"
+    assert r["ipv6_use"][0] == "ValueError"
+    assert r["turn_cred"][0] == "TypeError" and "AuthCred" in r["turn_cred"][2]
+    assert r["ice_trickle"][0] == "ValueError"
 
 
 def test_build_refuses_pjproject_without_tls(tmp_path: Path, monkeypatch:
