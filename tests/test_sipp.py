@@ -98,21 +98,24 @@ def test_sipp_cancel_racing_200_is_acked_and_ended_with_bye(us: Peer, tmp_path: 
     assert [s[0] for s in seen] == ["CALLING", "EARLY", "DISCONNECTED"], seen
 
 
-def test_sipp_reinvite_glare_491_keeps_the_call(us: Peer, tmp_path: Path) -> None:
-    with Sipp("reinvite_491", tmp_path) as sipp:
+def test_sipp_reinvite_glare_491_both_ways_keeps_the_call(us: Peer, tmp_path: Path) -> None:
+    with Sipp("glare_491", tmp_path) as sipp:
         us.run(f"call({sipp.uri!r})")
         _wait_state(us, "CONFIRMED")
-        us.run("CALL.hold()")  # SIPp answers the re-INVITE with 491 Request Pending
-        # We ACK the 491; after that the re-INVITE is over.
+        # Our re-INVITE (hold) crosses SIPp's (which would put us on hold): we must
+        # refuse SIPp's with 491, and SIPp refuses ours with 491.
+        us.run("CALL.hold()")
         assert wait_for(lambda: [r.split()[0] for r in sipp.requests()].count("ACK") == 2)
         after = us.run("i = CALL.info(); result = [i.state.name, i.media_state.name]")
         us.run("CALL.hangup()")
-        assert sipp.wait() == 0, sipp.errors()
-        got = [r.split()[0] for r in sipp.requests()]
-    assert got == ["INVITE", "ACK", "INVITE", "ACK", "BYE"]
-    assert after == ["CONFIRMED", "ACTIVE"]  # not on hold: the peer refused
+        assert sipp.wait() == 0, sipp.errors()  # our 491 and our ACK were right
+        got = sipp.requests()
+    assert [r.split()[0] for r in got] == ["INVITE", "ACK", "INVITE", "SIP/2.0", "ACK",
+                                           "BYE"]
+    assert got[3].startswith("SIP/2.0 491 ")
+    assert after == ["CONFIRMED", "ACTIVE"]  # neither hold took effect
     media = us.run("result = [e[1] for e in EV.items if e[0] == 'media']")
-    assert "LOCAL_HOLD" not in media
+    assert "LOCAL_HOLD" not in media and "REMOTE_HOLD" not in media
 
 
 def test_sipp_bye_before_ack_ends_our_answered_call(us: Peer, tmp_path: Path) -> None:
