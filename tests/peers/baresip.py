@@ -21,21 +21,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from tests.support import free_port
+
 MODULES = Path("/usr/lib/baresip/modules")
-
-
-def _free_port() -> int:
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            u.bind(("127.0.0.1", 0))
-            port = u.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-                try:
-                    t.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-        return port
-    raise RuntimeError("no free port")
 
 
 class Baresip:
@@ -64,7 +52,7 @@ class Baresip:
 
     def start(self, timeout: float = 10.0) -> "Baresip":
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.port, self.ctrl_port = _free_port(), _free_port()
+        self.port, self.ctrl_port = free_port(), free_port()
         modules = ["g711", "aufile", "aubridge", "sndfile", "ctrl_tcp", "menu"]
         (self.dir / "config").write_text("\n".join([
             "poll_method epoll",

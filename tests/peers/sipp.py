@@ -11,18 +11,18 @@ import subprocess
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from tests.support import free_port
+
 SCENARIOS = Path(__file__).resolve().parent.parent / "sipp"
 
 
-def _free_udp_port(even: bool = False) -> int:
+def _free_media_port() -> int:
+    """An even UDP port whose odd neighbour (RTCP) is free too."""
     for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if even and (port % 2 or not _udp_free(port + 1)):
-            continue
-        return port
-    raise RuntimeError("no free UDP port")
+        port = free_port()
+        if port % 2 == 0 and _udp_free(port + 1):
+            return port
+    raise RuntimeError("no free UDP port pair")
 
 
 def _udp_free(port: int) -> bool:
@@ -45,8 +45,8 @@ class Sipp:
         self.scenario = SCENARIOS / f"{scenario}.xml"
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = _free_udp_port()
-        self.media_port = _free_udp_port(even=True)
+        self.port = free_port()
+        self.media_port = _free_media_port()
         self.log = self.dir / f"{scenario}-messages.log"
         self.err = self.dir / f"{scenario}-errors.log"
         for old in (self.log, self.err):
