@@ -611,7 +611,7 @@ class Lib(_MediaMixin):
             raise Error("acc_add_local", transport, C.PJ_EINVALIDOP, "transport is closed")
         p_id = ffi.new("int *")
         with self._lock:
-            self._call("acc_add_local", C.pjsua_acc_add_local, transport._id,
+            self._call("acc_add_local", C.pjffi_acc_add_local, transport._id,
                        bool(set_default), p_id)
             acc = Account(self, p_id[0], cb)
             self._accounts[acc._id] = acc

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from tests.media_support import scenario_head
+from tests.peers.sipp import Sipp
 from tests.support import run_scenario
 
 pytest.importorskip("numpy")
@@ -51,3 +54,28 @@ def test_ipv6_call_over_loopback_with_audio(kind: str) -> None:
     assert r["local_rtp"].startswith("[::1]:")
     assert r["heard_a"]["rms"] > 1000 and abs(r["heard_a"]["freq"] - 1000) < 20, r["heard_a"]
     assert r["heard_b"]["rms"] > 1000 and abs(r["heard_b"]["freq"] - 440) < 20, r["heard_b"]
+
+
+OFFER = scenario_head("pjffi-ipv6-") + """
+lib, (tp,) = ua_lib(enable_ice=True)
+acc = lib.create_account_for_transport(tp, cb=AnsweringAccount(Events()))
+ev = Events()
+acc.make_call(sys.argv[1], CallLog(ev))
+wait_state(ev, "DISCONNECTED")
+report(last=[e for e in ev.items if e[0] == "state"][-1])
+lib.destroy()
+"""
+
+
+def test_ipv6_media_stays_off_for_a_local_account_on_an_ipv4_transport(
+        tmp_path: Path) -> None:
+    # pjproject built with IPv6 lets ICE offer IPv6 addresses by default; an account
+    # made for an IPv4 transport keeps its media on IPv4, as before IPv6 was built in.
+    # SIPp refuses the call, so only the offer is sent (no media, no ICE checks).
+    with Sipp("reject_488", tmp_path) as sipp:
+        r = run_scenario(textwrap.dedent(OFFER), sipp.uri, timeout=60)
+        assert sipp.wait() == 0, sipp.errors()
+        offer = sipp.messages()
+    assert r["last"][2] == 488
+    assert "a=candidate:" in offer and "c=IN IP4 " in offer
+    assert "IP6" not in offer and not re.search(r"a=candidate:.* [0-9a-f]*:[0-9a-f:]+ ", offer)

@@ -40,3 +40,4 @@ int pjffi_call_media_sec(int call_id, pjffi_media_sec *out);
 void pjffi_acc_ipv6_media(pjsua_acc_config *cfg, int use);
 void pjffi_set_follow_redirects(int on);
 void pjffi_media_ice(pjsua_media_config *cfg, int max_host_cands, int aggressive, int trickle);
+int pjffi_acc_add_local(int tid, int is_default, int *p_id);

@@ -270,3 +270,36 @@ static void pjffi_media_ice(pjsua_media_config *cfg, int max_host_cands, int agg
     if (trickle >= 0)
         cfg->ice_opt.trickle = (pj_ice_sess_trickle)trickle;
 }
+
+/* pjsua_acc_add_local() with media on the transport's address family only: pjsua's
+ * default (IPv6 allowed, IPv4 preferred) lets ICE offer IPv6 addresses even for an
+ * IPv4 transport, which builds without IPv6 media never did. */
+static pj_status_t pjffi_acc_add_local(int tid, int is_default, int *p_id)
+{
+    pjsua_transport_info ti;
+    pjsua_acc_config cfg;
+    pj_pool_t *pool;
+    pjsua_ipv6_use use;
+    pj_status_t st;
+
+    st = pjsua_transport_get_info(tid, &ti);
+    if (st != PJ_SUCCESS)
+        return st;
+    st = pjsua_acc_add_local(tid, is_default, p_id);
+    if (st != PJ_SUCCESS)
+        return st;
+    use = (ti.type & PJSIP_TRANSPORT_IPV6) ? PJSUA_IPV6_ENABLED_USE_IPV6_ONLY
+                                          : PJSUA_IPV6_DISABLED;
+    pool = pjsua_pool_create("pjffi-acc", 1000, 1000);
+    if (!pool)
+        return PJ_ENOMEM;
+    st = pjsua_acc_get_config(*p_id, pool, &cfg);
+    if (st == PJ_SUCCESS && cfg.ipv6_media_use != use) {
+        cfg.ipv6_media_use = use;
+        st = pjsua_acc_modify(*p_id, &cfg);
+    }
+    pj_pool_release(pool);
+    if (st != PJ_SUCCESS)
+        pjsua_acc_del(*p_id);
+    return st;
+}
