@@ -54,6 +54,7 @@ CDEF_ORDER = [
     "presence.h",
     "media_port.h",
     "features.h",
+    "secure.h",
 ]
 
 # Our C sources, compiled into the extension in this order after pjsua.h.
@@ -62,6 +63,7 @@ CSRC_ORDER = [
     "presence.c",
     "media_port.c",
     "features.c",
+    "secure.c",
 ]
 
 # Headers that configure looks for, and the Debian package that provides each one.
@@ -440,6 +442,16 @@ SOURCE_FIXES = [
      "a final NOTIFY, which waited for the subscription's dialog lock; a thread handling "
      "a request in that dialog (an un-SUBSCRIBE) held it and waited for PJSUA_LOCK in "
      "pres_evsub_on_srv_state(). A busy subscription is now ended from a timer instead."),
+    ("tls-listen-status", "pjsip/src/pjsip/sip_transport_tls.c",
+     r"(?m)^(?P<indent>[ \t]*)status = update_factory_addr\(listener, a_name\);",
+     "{indent}/* pjsua-ffi fix tls-listen-status: a listener that could not bind or\n"
+     "{indent} * listen is an error, not a transport that silently never accepts. */\n"
+     "{indent}if (status != PJ_SUCCESS && status != PJ_EPENDING)\n"
+     "{indent}    return status;\n"
+     "{orig}",
+     "pjsip_tls_transport_lis_start() overwrote the status of starting to accept with "
+     "the next call's: a TLS transport on a port already in use was created without "
+     "error and never accepted a connection."),
 ]
 
 
@@ -473,7 +485,7 @@ def apply_source_fixes(tree: Path = VENDOR) -> list[str]:
 
 def patch_tree() -> None:
     """Adapt Debian's DFSG-stripped tree (its BDIMAD audio driver source was removed),
-    apply our race fixes, and install our config_site.h."""
+    apply our source fixes, and install our config_site.h."""
     mk = VENDOR / "pjmedia" / "build" / "Makefile"
     if not (VENDOR / "pjmedia" / "src" / "pjmedia-audiodev" / "bdimad_dev.c").exists():
         text = mk.read_text()

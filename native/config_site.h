@@ -35,5 +35,7 @@
  * of a MESSAGE-heavy process, in pjlib's find_entry). */
 #define PJSIP_MAX_TSX_COUNT          (16 * 1024 - 1)
 
+/* IPv6 for media too: SIP transports on IPv6 work without it, RTP on ::1 does not. */
+#define PJ_HAS_IPV6                  1
 
 #endif

@@ -26,6 +26,7 @@ from .errors import Error
 from .im import MessageBody
 from .lib import Lib
 from .media import CodecInfo, CodecParameter, ConfPortInfo, SoundDeviceInfo, StreamStats
+from .security import IPv6Use, MediaTransportInfo, SRTPUse, SSLMethod, TLSSetting
 from .transport import Transport, TransportInfo
 from .uri import SIPUri
 
@@ -35,9 +36,10 @@ __all__ = [
     "Account", "AccountCallback", "AccountConfig", "AccountInfo", "AudioSink", "AudioSource",
     "AudioStats", "AuthCred", "Buddy", "BuddyCallback", "BuddyInfo", "BuddyStatus", "Call",
     "CallCallback", "CallInfo", "CallRole", "CallState", "CodecInfo", "CodecParameter",
-    "ConfPortInfo", "Error", "Lib", "LogConfig", "MediaConfig", "MediaDir", "MediaState",
-    "MessageBody", "PresenceActivity", "RxData", "SIPUri", "SoundDeviceInfo", "StreamStats",
-    "SubscriptionState", "TURNConnType",
+    "ConfPortInfo", "Error", "IPv6Use", "Lib", "LogConfig", "MediaConfig", "MediaDir", "MediaState",
+    "MediaTransportInfo", "MessageBody", "PresenceActivity", "RxData", "SIPUri",
+    "SoundDeviceInfo", "SRTPUse", "SSLMethod", "StreamStats", "SubscriptionState",
+    "TLSSetting", "TURNConnType",
     "Transport", "TransportConfig", "TransportFlag", "TransportInfo", "TransportType",
     "UAConfig", "Watcher",
 ]

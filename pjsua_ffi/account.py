@@ -44,6 +44,10 @@ class AccountInfo:
         self.reg_reason = ""
         self.online_status = False
         self.online_text = ""
+        # Beyond the legacy module: why the last registration failed when no SIP
+        # response says it (a transport or TLS error), as a status and its text.
+        self.reg_last_err = 0
+        self.reg_last_err_msg = ""
         if ai is None:
             return
         self.is_default = int(ai.is_default)  # ints, as the legacy module has them
@@ -54,6 +58,11 @@ class AccountInfo:
         self.reg_reason = from_str(ai.status_text)
         self.online_status = int(ai.online_status)
         self.online_text = from_str(ai.online_status_text)
+        self.reg_last_err = int(ai.reg_last_err)
+        if self.reg_last_err:
+            from ._binding import strerror
+
+            self.reg_last_err_msg = strerror(self.reg_last_err)
 
 
 class AccountCallback:
@@ -143,7 +152,10 @@ class Account(_Handle):
             self._c("info()", C.pjsua_acc_get_info, self._id, ai)
         except Error:  # deleted, or the library destroyed: as the legacy module says it
             raise Error("info()", self, -1, "Invalid account") from None
-        return AccountInfo(ai)
+        info = AccountInfo(ai)
+        if info.reg_status >= 300 and not info.reg_last_err_msg:
+            info.reg_last_err_msg = getattr(self, "_reg_err_msg", "")
+        return info
 
     def set_callback(self, cb: Optional[AccountCallback]) -> None:
         """Route this account's events to ``cb`` (None restores the default)."""

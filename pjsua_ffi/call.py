@@ -23,6 +23,7 @@ from .errors import Error, legacy_ops
 if TYPE_CHECKING:
     from .account import Account
     from .lib import Lib
+    from .security import MediaTransportInfo
 
 __all__ = ["Call", "CallInfo", "CallCallback", "RxData"]
 
@@ -434,6 +435,14 @@ class Call(_Handle):
         md = msg_data(keep, hdr_list)
         self._c("call_send_typing_ind", C.pjsua_call_send_typing_ind, self._id,
                 bool(is_typing), md)
+
+    def media_transport_info(self) -> "MediaTransportInfo":
+        """Whether the audio is encrypted (SRTP) and how ICE connected it."""
+        from .security import MediaTransportInfo
+
+        m = ffi.new("pjffi_media_sec *")
+        self._c("call_get_med_transport_info", C.pjffi_call_media_sec, self._id, m)
+        return MediaTransportInfo(m)
 
     def dump_status(self, with_media: bool = True, indent: str = "", max_len: int = 1024) -> str:
         """pjsua's text dump of the call (and its media statistics); empty once the

@@ -6,6 +6,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from ._binding import C, ffi, from_str, set_str
 from .constants import TURNConnType
+from .security import IPv6Use, TLSSetting, fill_ice_options, fill_tls_setting, fill_turn_cred
 
 __all__ = ["UAConfig", "LogConfig", "MediaConfig", "TransportConfig", "AuthCred",
            "AccountConfig"]
@@ -28,6 +29,7 @@ class UAConfig:
         self.stun_ignore_failure: bool = True
         self.enable_unsolicited_mwi: bool = True
         self.text_streams: bool = False  # offer RFC 4103 text in calls (stalls hangup)
+        self.follow_redirects: bool = False  # follow a 3xx's Contact (pjsua: stop)
 
 
 def _c_defaults(ctype: str, default_fn: Callable[[Any], None],
@@ -154,6 +156,12 @@ class MediaConfig:
         self.__dict__.update(_c_defaults("pjsua_media_config",
                                          C.pjsua_media_config_default, _MEDIA_FIELDS))
         self.turn_cred = None
+        # Beyond the legacy module (None: pjsua's default): how many host candidates
+        # ICE offers (0 with TURN and no STUN: relay only), aggressive nomination, and
+        # trickle ICE (0 off, 1 half, 2 full).
+        self.ice_max_host_cands: Optional[int] = None
+        self.ice_aggressive: Optional[bool] = None
+        self.ice_trickle: Optional[int] = None
 
 
 class TransportConfig:
@@ -168,6 +176,7 @@ class TransportConfig:
         self.qos_params_dscp_val: int = 0
         self.qos_params_so_prio: int = 0
         self.qos_params_wmm_prio: int = 0
+        self.tls_setting: TLSSetting = TLSSetting()  # used by TLS transports only
 
 
 class AuthCred:
@@ -211,6 +220,7 @@ class AccountConfig:
                                          _ACC_FIELDS))
         self.proxy: List[str] = []
         self.auth_cred: List[AuthCred] = []
+        self.ipv6_media_use: int = IPv6Use.DISABLED  # IPv4 media, as in the legacy build
         if domain:
             self.build_config(domain, username, password, display, registrar, proxy)
         self.rtp_transport_cfg = TransportConfig()
@@ -249,6 +259,7 @@ def fill_transport_config(c: Any, cfg: Optional[TransportConfig], keep: list) ->
     if cfg.public_addr:
         set_str(c.public_addr, cfg.public_addr, keep, "public_addr")
     c.qos_type = int(cfg.qos_type)
+    fill_tls_setting(c, getattr(cfg, "tls_setting", None), keep)
 
 
 def fill_ua_config(c: Any, cfg: UAConfig, keep: list) -> None:
@@ -316,6 +327,8 @@ def fill_media_config(c: Any, cfg: MediaConfig, max_calls: int, keep: list) -> N
     if cfg.turn_server:
         set_str(c.turn_server, cfg.turn_server, keep, "turn_server")
     c.turn_conn_type = int(cfg.turn_conn_type)
+    fill_turn_cred(c, cfg.turn_cred, keep)
+    fill_ice_options(c, cfg)
 
 
 def fill_acc_config(c: Any, cfg: AccountConfig, keep: list) -> None:
@@ -362,6 +375,7 @@ def fill_acc_config(c: Any, cfg: AccountConfig, keep: list) -> None:
     set_str(c.ka_data, cfg.ka_data, keep, "ka_data")
     c.use_srtp = int(cfg.use_srtp)
     c.srtp_secure_signaling = int(cfg.srtp_secure_signaling)
+    C.pjffi_acc_ipv6_media(c, int(IPv6Use(getattr(cfg, "ipv6_media_use", IPv6Use.DISABLED))))
     rtp = cfg.rtp_transport_cfg
     if rtp is not None:
         if not isinstance(rtp, TransportConfig):

@@ -253,6 +253,8 @@ class Lib(_MediaMixin):
         fill_media_config(md, media_cfg, int(ua_cfg.max_calls), keep)
         C.pjffi_install_callbacks(ua, lg)
         C.pjffi_install_presence_callbacks(ua)
+        C.pjffi_install_secure_callbacks(ua)
+        C.pjffi_set_follow_redirects(int(bool(getattr(ua_cfg, "follow_redirects", False))))
         self._log_cfg = log_cfg
         # Lines for the log callback come through the event queue (see _ev_log).
         C.pjffi_set_log_cb_level(int(log_cfg.console_level) if log_cfg.callback else -1)
@@ -724,6 +726,17 @@ class Lib(_MediaMixin):
 
     # ------------------------------------------------------------------ transports
 
+    def tls_failures(self) -> "list[str]":
+        """TLS connections that failed or whose certificate did not verify, oldest
+        first (the last 16 since the process started), each with its reason."""
+        buf = ffi.new("char[]", 400)
+        total = C.pjffi_tls_failure(0, ffi.NULL, 0)
+        out = []
+        for i in range(max(0, total - 16), total):
+            C.pjffi_tls_failure(i, buf, 400)
+            out.append(ffi.string(buf).decode("utf-8", "replace"))
+        return out
+
     def create_transport(self, type: int, cfg: Optional[TransportConfig] = None) -> Transport:  # noqa: A002
         """Create a SIP transport of ``type`` (a :class:`TransportType`)."""
         if isinstance(type, bool) or not isinstance(type, int):
@@ -775,7 +788,7 @@ class Lib(_MediaMixin):
             raise Error("acc_add_local", transport, C.PJ_EINVALIDOP, "transport is closed")
         p_id = ffi.new("int *")
         with _NO_LOCK if self._tls.unlocked else self._lock:
-            self._call("acc_add_local", C.pjsua_acc_add_local, transport._id,
+            self._call("acc_add_local", C.pjffi_acc_add_local, transport._id,
                        bool(set_default), p_id)
             acc = Account(self, p_id[0], cb)
             self._accounts[acc._id] = acc
@@ -1026,6 +1039,10 @@ def _ev_call_request(lib: Lib, ev: Any) -> Delivery:
 
 def _ev_reg_state(lib: Lib, ev: Any) -> Delivery:
     info = AccountInfo(ev.acc_info) if ev.acc_info != ffi.NULL else None
+    if info is not None and int(ev.code) >= 300 and not info.reg_last_err_msg:
+        # pjsua's status text is the code's generic phrase; the event has the reason
+        # pjsip gave (for a transport or TLS failure: what failed).
+        info.reg_last_err_msg = from_str(ev.s[0])
     return (_deliver_reg_state, lib, info, int(ev.acc_id))
 
 
@@ -1034,6 +1051,8 @@ def _deliver_reg_state(lib: Lib, snapshot: Any, acc_id: int) -> None:
     if acc is None or acc._deleted:
         return
     lib._tls.snap = (acc, snapshot)  # _deliver restores the previous value
+    if snapshot is not None:
+        acc._reg_err_msg = snapshot.reg_last_err_msg
     acc._cb.on_reg_state()
 
 

@@ -260,16 +260,19 @@ def raises(fn: Callable[[], Any], *exc: type) -> Optional[List[Any]]:
 
 
 def ua_lib(max_calls: int = 16, log_level: int = 1, with_thread: bool = True,
-           transports: tuple = ("udp",), port: int = 0, **media: Any) -> tuple:
-    """A started Lib with a null sound device and transports on 127.0.0.1.
+           transports: tuple = ("udp",), port: int = 0, tls: Any = None,
+           ua: Any = None, **media: Any) -> tuple:
+    """A started Lib with a null sound device and transports on 127.0.0.1 (kinds
+    ending in 6, e.g. ``"tls6"``, on ::1).
 
     Returns ``(lib, [transport, ...])``. Media settings may be given as keywords
     (``clock_rate=8000``); ICE is off, since its candidates would name other addresses.
+    ``tls`` is the TLSSetting of TLS transports; ``ua`` a UAConfig to start from.
     """
     import pjsua_ffi as pj
 
     lib = pj.Lib()
-    ua = pj.UAConfig()
+    ua = ua or pj.UAConfig()
     ua.max_calls = max_calls
     mc = pj.MediaConfig()
     mc.enable_ice = False
@@ -278,11 +281,14 @@ def ua_lib(max_calls: int = 16, log_level: int = 1, with_thread: bool = True,
         setattr(mc, key, value)
     lib.init(ua, pj.LogConfig(level=log_level, console_level=log_level), mc)
     lib.set_null_snd_dev()
-    kinds = {"udp": pj.TransportType.UDP, "tcp": pj.TransportType.TCP}
     tps = []
     for i, kind in enumerate(transports):
-        cfg = pj.TransportConfig(port if (port and i == 0) else 0, LOOPBACK, LOOPBACK)
-        tps.append(lib.create_transport(kinds[kind], cfg))
+        host = "::1" if kind.endswith("6") else LOOPBACK
+        cfg = pj.TransportConfig(port if (port and i == 0) else 0, host, host)
+        if tls is not None:
+            cfg.tls_setting = tls
+        kind_name = kind.rstrip("6").upper() + ("_IPV6" if kind.endswith("6") else "")
+        tps.append(lib.create_transport(pj.TransportType[kind_name], cfg))
     lib.start(with_thread=with_thread)
     return lib, tps
 
@@ -292,21 +298,25 @@ def ua_account(lib: Any, transport: Any, user: str = "", cb: Any = None,
     """A local account on ``transport`` (no registrar), media bound to 127.0.0.1."""
     import pjsua_ffi as pj
 
-    info = transport.info()
     cfg = pj.AccountConfig()
-    host = f"{info.host}:{info.port}"
-    cfg.id = f"sip:{user}@{host}" if user else f"sip:{host}"
-    if info.type.upper().startswith("TCP"):
-        cfg.id += ";transport=tcp"
+    cfg.id = uri_of(transport, user)
     cfg.transport_id = transport._id
-    cfg.rtp_transport_cfg = pj.TransportConfig(0, LOOPBACK, LOOPBACK)
+    media = LOOPBACK
+    if ":" in transport.info().host:
+        media = "::1"
+        cfg.ipv6_media_use = pj.IPv6Use.IPV6_ONLY
+    cfg.rtp_transport_cfg = pj.TransportConfig(0, media, media)
     return lib.create_account(cfg, set_default=set_default, cb=cb)
 
 
 def uri_of(transport: Any, user: str = "x") -> str:
+    """The SIP URI of ``user`` at ``transport`` (no user part if ``user`` is empty)."""
     info = transport.info()
-    suffix = ";transport=tcp" if info.type.upper().startswith("TCP") else ""
-    return f"sip:{user}@{info.host}:{info.port}{suffix}"
+    kind = info.type.upper()
+    suffix = next((f";transport={k.lower()}" for k in ("TCP", "TLS") if kind.startswith(k)),
+                  "")
+    host = f"[{info.host}]" if ":" in info.host else info.host
+    return f"sip:{user + '@' if user else ''}{host}:{info.port}{suffix}"
 
 
 def wait_for(pred: Callable[[], Any], timeout: float = 5.0, step: float = 0.01) -> bool:

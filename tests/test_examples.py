@@ -325,10 +325,11 @@ needs_baresip = pytest.mark.skipif(shutil.which("baresip") is None,
 @needs_baresip
 def test_play_wav_to_baresip(tmp_path: Path) -> None:
     wav = write_wav(str(tmp_path / "440.wav"), tone(440, 2.0, 16000), 16000)
-    with Baresip(tmp_path / "baresip") as bob:
+    silence = Path(write_wav(str(tmp_path / "silence.wav"), np.zeros(8000 * 30, np.int16), 8000))
+    with Baresip(tmp_path / "baresip", silence, user="bob") as bob:
         out = run_example("play_wav.py", bob.uri, wav, *NET)
-        bob.wait_for("terminated")
-        received = bob.received()
+        bob.wait_event(lambda e: e.get("type") == "CALL_CLOSED")
+        received = bob.recordings("dec")
     assert "end of file: hanging up" in out
     assert len(received) == 1
     samples, rate = read_wav(str(received[0]))
@@ -342,17 +343,18 @@ def test_numpy_bot_answers_baresip(tmp_path: Path) -> None:
     mic = Path(write_wav(str(tmp_path / "word.wav"), speech, 8000))
     with start_example("numpy_bot.py", "--calls", "1", *NET) as bot:
         me = bot.expect(r"^my address: <?(sip:\S+?)>?; waiting for calls$").group(1)
-        with Baresip(tmp_path / "baresip", microphone=mic, dial=me, user="caller") as caller:
+        with Baresip(tmp_path / "baresip", mic, user="caller") as caller:
+            caller.command("dial", me)
             bot.expect(r"^incoming call from <?sip:caller@127\.0\.0\.1")
             m = bot.expect(r"^heard (\d+) Hz for (\d+\.\d) s; replying with (\d+) Hz$")
             assert float(m.group(1)) == pytest.approx(440, rel=0.02)
-            caller.wait_for("Call established")
+            caller.wait_event(lambda e: e.get("type") == "CALL_ESTABLISHED")
             time.sleep(1.5)   # the reply plays meanwhile
         # baresip ended; so did the call.
         bot.expect(r"^call DISCONNECTED")
         bot.expect(r"^audio in: \d+ frames")
         assert bot.wait() == 0
-        received = caller.received()
+        received = caller.recordings("dec")
     assert len(received) == 1
     samples, rate = read_wav(str(received[0]))
     assert_tone(samples, rate, 660)

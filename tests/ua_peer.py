@@ -58,10 +58,12 @@ class PeerError(AssertionError):
 class Peer:
     """One user-agent process. Use as a context manager; it is stopped by pid."""
 
-    def __init__(self, name: str = "peer") -> None:
+    def __init__(self, name: str = "peer", prefix: Tuple[str, ...] = ()) -> None:
+        """``prefix`` goes before the command, e.g. ``("ip", "netns", "exec", NS)``."""
         self.name = name
         self._err = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([sys.executable, "-c", _SERVER], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([*prefix, sys.executable, "-c", _SERVER],
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self._err, text=True,
                                      env=scenario_env(), cwd=str(ROOT))
         self._lines: "queue.Queue[Optional[str]]" = queue.Queue()

@@ -108,11 +108,17 @@ class Kamailio:
         users: dict[str, str] | None = None,
         domain: str = "127.0.0.1",
         presence: bool = True,
+        tls_cert: str = "",
+        tls_key: str = "",
     ) -> None:
         self.workdir = pathlib.Path(workdir).resolve()
         self.domain = domain
         self.presence = presence
         self.port = 0
+        # With a certificate and (unencrypted) key, also TLS on ``tls_port``
+        # (needs the kamailio-tls-modules package).
+        self.tls_cert, self.tls_key = tls_cert, tls_key
+        self.tls_port = 0
         self.users: dict[str, str] = dict(users or {})
         self.cfg_path = self.workdir / "kamailio.cfg"
         self.db_dir = self.workdir / "db"
@@ -242,8 +248,18 @@ class Kamailio:
 
         text = TEMPLATE.read_text(encoding="utf-8")
         mpath = _module_dir()
+        tls_cfg = self.workdir / "tls.cfg"
+        if self.tls_cert:
+            self.tls_port = _free_port(self.host)
+            tls_cfg.write_text(
+                "[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\n"
+                f"require_certificate = no\ncertificate = {self.tls_cert}\n"
+                f"private_key = {self.tls_key}\n\n[client:default]\n"
+                "verify_certificate = no\nrequire_certificate = no\n", encoding="utf-8")
         for key, value in {
             "PORT": str(self.port),
+            "TLSPORT": str(self.tls_port),
+            "TLSCFG": str(tls_cfg),
             "DOMAIN": self.domain,
             "DBDIR": str(self.db_dir),
             "MPATH": mpath or "",
@@ -252,6 +268,8 @@ class Kamailio:
         if mpath is None:  # fall back to kamailio's built-in module path
             text = "\n".join(line for line in text.splitlines() if not line.startswith("mpath="))
         defines = "#!define WITH_PRESENCE\n" if self.presence else ""
+        if self.tls_cert:
+            defines += "#!define WITH_TLS\n"
         first, _, rest = text.partition("\n")
         self.cfg_path.write_text(f"{first}\n{defines}{rest}", encoding="utf-8")
 
