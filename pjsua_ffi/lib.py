@@ -167,6 +167,7 @@ class Lib(_MediaMixin):
         self._transports: Dict[int, Transport] = {}
         self._log_cfg: Optional[LogConfig] = None  # until init(): Python logging only
         self._txt_cnt = 0
+        self._closers: list = []  # run by destroy() before pjsua goes (aio.py)
         _events.lib = self
         C.pjffi_install_crash_report()  # a crash in pjsua's threads shows its C stack
         C.pjffi_enable_log(1)
@@ -266,6 +267,11 @@ class Lib(_MediaMixin):
         if self._thread is not None and self._thread is not me:
             C.pjffi_wake()
             self._thread.join(timeout=10.0)
+        for closer in self._closers:
+            try:
+                closer()
+            except Exception:  # noqa: BLE001  (destroy goes on)
+                log.exception("error while detaching from the library")
         C.pjffi_thread_register(b"python")
         self._media_shutdown()  # Python audio ports must go before the bridge does
         C.pjffi_poll_detach()

@@ -175,6 +175,7 @@ static pthread_cond_t backup_cond = PTHREAD_COND_INITIALIZER;
 static int backup_quit, backup_started;
 static pthread_t backup_thread;
 static int poll_blocked;                   /* a thread is inside pjsua_handle_events() */
+static int loop_mode;                      /* an event loop polls (loop.c) */
 static int wake_sent;                      /* a wake datagram is on its way */
 static pthread_t poll_thread;
 static int wake_fd[2] = {-1, -1};
@@ -204,6 +205,14 @@ static void on_wake_read(pj_ioqueue_key_t *key, pj_ioqueue_op_key_t *op, pj_ssiz
 /* Called with q_lock held: make a poll in progress return (not from the poller). */
 static int wake_poller_locked(void)
 {
+    if (loop_mode) {
+        /* An event loop waits in its own selector on pjsua's epoll fd: wake it unless
+         * it is polling on this very thread (it then looks at the queue next). */
+        if (wake_sent || (poll_blocked && pthread_equal(pthread_self(), poll_thread)))
+            return 0;
+        wake_sent = 1;
+        return 1;
+    }
     if (!poll_blocked || wake_sent || pthread_equal(pthread_self(), poll_thread))
         return 0;
     wake_sent = 1;
@@ -249,6 +258,8 @@ static void trim_after_burst(unsigned *ticks)
 static void trim_after_burst(unsigned *ticks) { PJ_UNUSED_ARG(ticks); }
 #endif
 
+static void loop_backup_tick(unsigned *seen);   /* loop.c */
+
 static void *backup_main(void *arg)
 {
     unsigned seen = 0, ticks = 0;
@@ -262,6 +273,12 @@ static void *backup_main(void *arg)
         if (backup_quit)
             break;
         trim_after_burst(&ticks);
+        if (loop_mode) {
+            pthread_mutex_unlock(&backup_lock);
+            loop_backup_tick(&seen);
+            pthread_mutex_lock(&backup_lock);
+            continue;
+        }
         if (!py_busy || busy_seq != seen) {
             seen = busy_seq;
             continue;
