@@ -356,7 +356,7 @@ class Call:
         self._user: Optional[CallCallback] = cb if cb is not None else call._cb
         if self._user is not None:
             self._user._set_call(call)
-        self._last: Optional[CallInfo] = None
+        self._last: Optional[CallInfo] = call._last_info  # INCOMING, for a new call
         self._media: Optional[CallInfo] = None
         self._state_waiters: List[Tuple[int, asyncio.Future]] = []
         self._media_waiters: List[asyncio.Future] = []
@@ -378,10 +378,10 @@ class Call:
         for target, fut in self._state_waiters:
             if fut.done():
                 continue
-            if state >= target:
-                _resolve(fut, info)
-            elif ended:
+            if ended and target != CallState.DISCONNECTED:
                 _fail(fut, self._ended_error(info, target))
+            elif state >= target:
+                _resolve(fut, info)
             else:
                 keep.append((target, fut))
         self._state_waiters = keep
@@ -408,13 +408,14 @@ class Call:
 
     async def wait_state(self, state: int) -> CallInfo:
         """The snapshot of the first state at or past ``state`` (a
-        :class:`CallState`); raises :class:`Error` if the call ends first."""
+        :class:`CallState`); raises :class:`Error` if the call ends first (unless
+        ``state`` is DISCONNECTED)."""
         last = self._last
         if last is not None:
+            if last.state == CallState.DISCONNECTED and state != CallState.DISCONNECTED:
+                raise self._ended_error(last, state)
             if int(last.state) >= state:
                 return last
-            if last.state == CallState.DISCONNECTED:
-                raise self._ended_error(last, state)
         fut = self._owner._future()
         self._state_waiters.append((int(state), fut))
         return await fut
