@@ -49,6 +49,7 @@ import collections
 import itertools
 import logging
 import threading
+import weakref
 from typing import Any, AsyncIterator, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 from ._binding import C
@@ -144,11 +145,10 @@ class LoopLib:
         self.lib = lib
         self._loop = loop or asyncio.get_running_loop()
         self._thread_id = threading.get_ident()
-        self._waiters: Set[asyncio.Future] = set()
+        self._owners: "weakref.WeakSet[Any]" = weakref.WeakSet()  # wrappers with futures
         self._streams: Set[Stream] = set()
         self._timer: Optional[asyncio.TimerHandle] = None
         self._timer_at = 0.0
-        self._kicked = False
         self._closed = False
         lib._enter("aio", lib)  # registers this thread with pjlib, and checks the state
         try:
@@ -166,10 +166,14 @@ class LoopLib:
 
     def _step(self) -> None:
         """Poll pjsua once without waiting and deliver what it raised (loop thread)."""
-        self._kicked = False
         if self._closed:
             return
         self.lib.handle_events(0)
+        self.kick()
+
+    def kick(self) -> None:
+        """Keep the loop's timer at pjsua's next timer deadline (also after an API call
+        that may have started timers of its own)."""
         if self._closed:
             return
         ms = int(C.pjffi_next_timer_ms())
@@ -185,12 +189,6 @@ class LoopLib:
     def _on_timer(self) -> None:
         self._timer = None
         self._step()
-
-    def kick(self) -> None:
-        """Poll soon (after an API call that may have started pjsua timers)."""
-        if not self._kicked and not self._closed:
-            self._kicked = True
-            self._loop.call_soon(self._step)
 
     def _detach(self) -> None:
         """Lib.destroy(): stop watching pjsua, fail what waits (before pjsua goes)."""
@@ -213,10 +211,9 @@ class LoopLib:
             self._timer.cancel()
             self._timer = None
         C.pjffi_loop_detach()
-        for fut in list(self._waiters):
-            if not fut.done():
-                fut.set_exception(_closed_error(self.lib))
-        self._waiters.clear()
+        exc = _closed_error(self.lib)
+        for owner in list(self._owners):
+            owner._fail_all(exc)
         for stream in list(self._streams):
             stream.end(_closed_error(self.lib))
 
@@ -240,10 +237,7 @@ class LoopLib:
     def _future(self) -> asyncio.Future:
         if self._closed:
             raise _closed_error(self.lib)
-        fut = self._loop.create_future()
-        self._waiters.add(fut)
-        fut.add_done_callback(self._waiters.discard)
-        return fut
+        return self._loop.create_future()
 
     def _on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn`` now if on the loop's thread, else soon on it."""
@@ -362,7 +356,15 @@ class Call:
         self._media_waiters: List[asyncio.Future] = []
         self._end_waiters: List[asyncio.Future] = []
         self._dtmf = Stream(owner)
+        owner._owners.add(self)
         call.set_callback(_CallTap(self))  # events kept so far are delivered now
+
+    def _fail_all(self, exc: BaseException) -> None:
+        for _, fut in self._state_waiters:
+            _fail(fut, exc)
+        for fut in self._media_waiters + self._end_waiters:
+            _fail(fut, exc)
+        self._state_waiters, self._media_waiters, self._end_waiters = [], [], []
 
     def __repr__(self) -> str:
         state = self._last.state.name if self._last is not None else "?"
@@ -417,6 +419,8 @@ class Call:
             if int(last.state) >= state:
                 return last
         fut = self._owner._future()
+        # Drop waiters cancelled meanwhile (time-outs in a loop on a ringing call).
+        self._state_waiters = [w for w in self._state_waiters if not w[1].done()]
         self._state_waiters.append((int(state), fut))
         return await fut
 
@@ -603,7 +607,16 @@ class Account:
         self._reg: Optional[AccountInfo] = None
         self._reg_seq = 0
         self._reg_waiters: List[Tuple[int, asyncio.Future]] = []
+        owner._owners.add(self)
         acc.set_callback(_AccountTap(self))
+
+    def _fail_all(self, exc: BaseException) -> None:
+        for fut in self._sent.values():
+            _fail(fut, exc)
+        for _, fut in self._reg_waiters:
+            _fail(fut, exc)
+        self._sent.clear()
+        self._reg_waiters = []
 
     def _on_reg(self, info: AccountInfo) -> None:
         if int(info.reg_status) < 200:

@@ -252,7 +252,7 @@ async def main():
             await task
         except asyncio.CancelledError:
             out["cancelled"] = True
-        out["waiters_left"] = len(ll._waiters)
+        out["waiters_left"] = sum(not f.done() for _, f in call._state_waiters)
         # Still a live call: answer it now and the next await succeeds.
         inc = await b.incoming_calls().__anext__()
         inc.answer(200)

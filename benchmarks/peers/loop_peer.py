@@ -24,11 +24,21 @@ from typing import Any, Callable, Dict, List
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.append(str(Path(__file__).resolve().parents[2]))  # after PYTHONPATH: see run.py
 
-from common import describe, emit, parse_args, raise_fd_limit, result  # noqa: E402
+import common  # noqa: E402
+from common import describe, emit, parse_args, raise_fd_limit  # noqa: E402
 
 import pjsua_ffi as pj  # noqa: E402
 from pjsua_ffi import aio  # noqa: E402
 from tests.support import ua_account, ua_lib  # noqa: E402
+
+_on_result: List[Callable[[], Any]] = []
+
+
+def result(values: Dict[str, Any]) -> None:
+    for fn in _on_result:
+        fn()
+    common.result(values)
+
 
 ANSWER_TIMEOUT = 5.0
 BATCH_TIMEOUT = 15.0
@@ -439,6 +449,13 @@ def main() -> None:
     mode, rest = pre.parse_known_args()
     a = parse_args(rest)
     raise_fd_limit()
+    prof_path = os.environ.get("LOOP_PEER_PROFILE")  # cProfile the caller's workload
+    if prof_path and a.role == "caller":
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
+        _on_result.append(lambda: (prof.disable(), prof.dump_stats(prof_path)))
     try:
         if mode.mode == "events":
             run_events(a)
