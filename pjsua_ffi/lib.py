@@ -5,7 +5,8 @@ How events reach Python
 pjsua runs without SIP worker threads of its own: the thread that waits for events
 polls pjsua's SIP sockets and timers itself, in C and without the GIL
 (``pjffi_next_events`` in ``_csrc/helpers.c``). That thread is the callback thread
-(``start(with_thread=True)``) or the application inside ``handle_events()``.
+(``start(with_thread=True)``) or the application inside ``handle_events()`` (an asyncio
+loop in ``aio.py`` calls it when pjsua's epoll fd is readable or a timer is due).
 
 pjsua calls our C shims from whichever thread produced an event: mostly that polling
 thread, but also the conference clock thread for DTMF and the *caller's* thread for
