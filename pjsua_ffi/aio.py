@@ -194,6 +194,10 @@ class LoopLib:
         """Lib.destroy(): stop watching pjsua, fail what waits (before pjsua goes)."""
         if self._closed:
             return
+        if self._loop.is_closed():  # the loop ended first: nothing left to wake
+            self._closed = True
+            C.pjffi_loop_detach()
+            return
         if threading.get_ident() != self._thread_id:
             done = threading.Event()
 

@@ -223,6 +223,42 @@ run(main())
     assert r["err"] == 70013  # PJ_EINVALIDOP
 
 
+def test_a_library_outliving_its_loop_and_destroyed_from_a_callback() -> None:
+    r = run_scenario(PROLOGUE + """
+out = {}
+async def first():
+    lib, tps = aio_lib(2)
+    ll = aio.start(lib)
+    ll.account(ua_account(lib, tps[0], "a"))
+    await asyncio.sleep(0.1)
+    return lib
+lib = asyncio.run(first())   # the loop ends, the library is still up
+lib.destroy()                # must neither raise nor hang
+out["first"] = pj.Lib.instance() is None
+
+class Stop(pj.CallCallback):
+    def on_state(self):
+        if self.call.info().state == pj.CallState.CONFIRMED:
+            pj.Lib.instance().destroy()   # from inside a callback on the loop's thread
+async def second():
+    lib, tps = aio_lib(2)
+    ll = aio.start(lib)
+    a = ll.account(ua_account(lib, tps[0], "a"))
+    b = ll.account(ua_account(lib, tps[1], "b", set_default=False), AnsweringAccount(Events()))
+    call = a.make_call(uri_of(tps[1], "b"), Stop())
+    try:
+        await asyncio.wait_for(call.disconnected(), 10)
+        out["second"] = "returned"
+    except pj.Error as exc:
+        out["second"] = exc.err_code
+    out["closed"] = ll.closed
+run(second())
+report(**out)
+""")
+    assert r["first"] is True
+    assert r["second"] == 70013 and r["closed"] is True
+
+
 # ---------------------------------------------------------------- cancellation, time-outs
 
 
