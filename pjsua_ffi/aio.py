@@ -27,9 +27,10 @@ its way to Python and nothing runs while nothing happens. An event raised elsewh
 (the media clock's DTMF, a Python audio port's end, an API call) makes the fd readable
 through the library's wake socket. While the loop is blocked (a coroutine that does
 not yield), the library's backup poller keeps SIP going once pjsua has had work waiting
-for 20-40 ms. The alternative we measured, polling with ``handle_events(0)`` from a
-short loop timer, either adds up to its period to every event or burns a core while
-idle; the fd costs nothing when idle and adds no delay.
+for 20-40 ms. The alternative, polling with ``handle_events(0)`` from a repeating loop
+timer, adds up to its period to every event and costs CPU while idle: in one
+measurement of an idle process, 4.1 % of a core with a 1 ms period, 1.4 % with 5 ms and
+1.0 % with 20 ms, against 0.6 % for the fd (most of it the library's other threads).
 
 Awaitables and iterators
 ------------------------
