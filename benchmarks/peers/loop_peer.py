@@ -294,6 +294,32 @@ def run_events(a: argparse.Namespace) -> None:
 # ---------------------------------------------------------------- asyncio mode
 
 
+class _Deadline:
+    """``asyncio.timeout()`` before Python 3.11: cancel the task when time is up."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+
+    async def __aenter__(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.handle = asyncio.get_running_loop().call_later(self.seconds, self._fire, task)
+
+    def _fire(self, task: "asyncio.Task[Any]") -> None:
+        self.fired = True
+        task.cancel()
+
+    async def __aexit__(self, kind: Any, *rest: Any) -> None:
+        self.handle.cancel()
+        if self.fired and kind is asyncio.CancelledError:
+            raise asyncio.TimeoutError
+
+
+# One timer per call or message, not a task as wait_for() makes before Python 3.12.
+deadline: Callable[[float], Any] = getattr(asyncio, "timeout", _Deadline)
+
+
 async def aio_main(a: argparse.Namespace) -> None:
     lib, tp, audio = start_lib(a)
     loop = asyncio.get_running_loop()
@@ -346,12 +372,13 @@ async def aio_main(a: argparse.Namespace) -> None:
                 break
             t0 = time.perf_counter()
             try:
-                call = acc.make_call(uri)
-                await asyncio.wait_for(call.confirmed(), ANSWER_TIMEOUT)
-                if i >= a.warmup:
-                    lat.append(int((time.perf_counter() - t0) * 1e6))
-                call.hangup()
-                await asyncio.wait_for(call.disconnected(), ANSWER_TIMEOUT)
+                async with deadline(ANSWER_TIMEOUT):
+                    call = acc.make_call(uri)
+                    await call.confirmed()
+                    if i >= a.warmup:
+                        lat.append(int((time.perf_counter() - t0) * 1e6))
+                    call.hangup()
+                    await call.disconnected()
             except pj.Error:
                 failures += 1
             except asyncio.TimeoutError:
@@ -372,8 +399,8 @@ async def aio_main(a: argparse.Namespace) -> None:
                 break
             t0 = time.perf_counter()
             try:
-                await asyncio.wait_for(acc.send_message(uri, f"benchmark message {i}"),
-                                       ANSWER_TIMEOUT)
+                async with deadline(ANSWER_TIMEOUT):
+                    await acc.send_message(uri, f"benchmark message {i}")
             except asyncio.TimeoutError:
                 result({"error": "no MESSAGE status within 5 s"})
                 return
