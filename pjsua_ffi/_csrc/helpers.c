@@ -552,7 +552,19 @@ static pjffi_event *pjffi_next_event(int timeout_ms)
     pjffi_qevent *q;
     py_busy = 0;
     pthread_mutex_lock(&q_lock);
-    if (poll_on && !q_head && !q_wake) {
+    if (loop_mode && timeout_ms == 0 && poll_on) {
+        /* An event loop's step: poll once even with events queued, so that the wake
+         * datagram that made the loop call us is read now, not on another step. */
+        poll_thread = pthread_self();
+        poll_blocked = 1;
+        pthread_mutex_unlock(&q_lock);
+        pthread_mutex_lock(&poll_token);
+        pjsua_handle_events(0);
+        pthread_mutex_unlock(&poll_token);
+        pthread_mutex_lock(&q_lock);
+        poll_blocked = 0;
+        wake_sent = 0;
+    } else if (poll_on && !q_head && !q_wake) {
         poll_until_event(timeout_ms);
     } else if (!q_head && !q_wake && timeout_ms != 0) {
         if (timeout_ms < 0) {
