@@ -55,6 +55,7 @@ CDEF_ORDER = [
     "media_port.h",
     "features.h",
     "secure.h",
+    "loop.h",
 ]
 
 # Our C sources, compiled into the extension in this order after pjsua.h.
@@ -64,6 +65,7 @@ CSRC_ORDER = [
     "media_port.c",
     "features.c",
     "secure.c",
+    "loop.c",
 ]
 
 # Headers that configure looks for, and the Debian package that provides each one.

@@ -144,6 +144,25 @@ def prepare_ffi(stack: Stack) -> None:
     stack.version = f"pjproject {_pjproject_version()} (vendor/)"
 
 
+def prepare_c_loop(stack: Stack) -> None:
+    """The C program in event-loop shape: no pjsua worker thread, the main thread polls."""
+    prepare_c(stack)
+    stack.command += ["--loop", "1"]
+
+
+def _prepare_loop_peer(stack: Stack, mode: str) -> None:
+    prepare_ffi(stack)
+    stack.command = [sys.executable, str(PEERS / "loop_peer.py"), "--mode", mode]
+
+
+def prepare_ffi_loop(stack: Stack) -> None:
+    _prepare_loop_peer(stack, "events")
+
+
+def prepare_ffi_aio(stack: Stack) -> None:
+    _prepare_loop_peer(stack, "asyncio")
+
+
 def prepare_floor(stack: Stack) -> None:
     """Compile peers/floor_peer.py's C part against vendor/pjproject into the cache."""
     from build_pjsip import make_vars
@@ -215,6 +234,12 @@ def prepare_pjsua2(stack: Stack) -> None:
 STACKS: Dict[str, Stack] = {s.name: s for s in [
     Stack("c", "C (pjsua API)", prepare_c),
     Stack("ffi", "pjsua_ffi", prepare_ffi),
+    Stack("c-loop", "C (event loop)", prepare_c_loop,
+          note="the C program with --loop 1: one thread polls pjsua and reacts"),
+    Stack("ffi-loop", "pjsua_ffi (event loop)", prepare_ffi_loop,
+          note="start(with_thread=False) and handle_events(): peers/loop_peer.py"),
+    Stack("ffi-aio", "pjsua_ffi (asyncio)", prepare_ffi_aio,
+          note="pjsua_ffi.aio: peers/loop_peer.py --mode asyncio"),
     Stack("floor", "Python floor (no binding)", prepare_floor,
           note="the least any Python binding can cost: peers/floor_peer.py"),
     Stack("pjsua2", "PJSUA2 (SWIG)", prepare_pjsua2),
@@ -222,7 +247,7 @@ STACKS: Dict[str, Stack] = {s.name: s for s in [
           note="text streams off by a one-line build patch"),
     Stack("legacy-stock", "legacy pjsua (as shipped)", prepare_legacy_stock),
 ]}
-DEFAULT_STACKS = ["c", "ffi", "floor", "pjsua2", "legacy"]
+DEFAULT_STACKS = ["c", "ffi", "c-loop", "ffi-loop", "ffi-aio", "floor", "pjsua2", "legacy"]
 
 
 # ======================================================================== processes
@@ -643,6 +668,23 @@ def build_report(stacks: List[Stack], results: Dict[str, Dict[str, List[Metrics]
                 "not measured (cap below 500)"
             lines.append(f"- ≥ 500 simultaneous calls with audio: {f['max_calls']:.0f} "
                          f"(ramp cap {settings.ramp_cap}) — {verdict}")
+        lines.append("")
+    # The event-loop rows against the C program of the same shape.
+    cl = combined.get("c-loop")
+    loop_rows = [s for s in stacks if s.name in ("ffi-loop", "ffi-aio") and combined.get(s.name)]
+    if cl and loop_rows:
+        lines.append("## Event-loop rows against the event-loop C program\n")
+        lines.append("Targets: ≥ 0.95× on calls/s and MESSAGE/s, ≤ 1.15× on setup p50 and p95.\n")
+        for s in loop_rows:
+            m = combined[s.name]
+            bits = []
+            for key, title in (("calls_per_s", "calls/s"), ("setup_p50_ms", "setup p50"),
+                               ("setup_p95_ms", "setup p95"), ("msgs_per_s", "MESSAGE/s"),
+                               ("rtt_p50_ms", "RTT p50"), ("rtt_p95_ms", "RTT p95"),
+                               ("max_calls", "calls held")):
+                if m.get(key) is not None and cl.get(key):
+                    bits.append(f"{title} {m[key] / cl[key]:.2f}×")
+            lines.append(f"- {s.label}: " + ", ".join(bits))
         lines.append("")
     # Notes.
     lines.append("## Notes\n")

@@ -5,7 +5,8 @@ How events reach Python
 pjsua runs without SIP worker threads of its own: the thread that waits for events
 polls pjsua's SIP sockets and timers itself, in C and without the GIL
 (``pjffi_next_events`` in ``_csrc/helpers.c``). That thread is the callback thread
-(``start(with_thread=True)``) or the application inside ``handle_events()``.
+(``start(with_thread=True)``) or the application inside ``handle_events()`` (an asyncio
+loop in ``aio.py`` calls it when pjsua's epoll fd is readable or a timer is due).
 
 pjsua calls our C shims from whichever thread produced an event: mostly that polling
 thread, but also the conference clock thread for DTMF and the *caller's* thread for
@@ -210,6 +211,7 @@ class Lib(_MediaMixin):
         self._transports: Dict[int, Transport] = {}
         self._log_cfg: Optional[LogConfig] = None  # until init(): Python logging only
         self._txt_cnt = 0
+        self._closers: list = []  # run by destroy() before pjsua goes (aio.py)
         _events.lib = self
         C.pjffi_install_crash_report()  # a crash in pjsua's threads shows its C stack
         C.pjffi_enable_log(1)
@@ -325,6 +327,11 @@ class Lib(_MediaMixin):
         if self._thread is not None and self._thread is not me:
             C.pjffi_wake()
             self._thread.join(timeout=10.0)
+        for closer in self._closers:
+            try:
+                closer()
+            except Exception:  # noqa: BLE001  (destroy goes on)
+                log.exception("error while detaching from the library")
         C.pjffi_thread_register(b"python")
         self._media_shutdown()  # Python audio ports must go before the bridge does
         C.pjffi_poll_detach()

@@ -1,12 +1,16 @@
 /* bench_ua.h: the user agent that every C-side benchmark peer starts (the C program,
  * and the C part of peers/floor_peer.py), so that both run pjsua exactly alike: SIP and
  * RTP on 127.0.0.1, null sound device, ICE and VAD off, PCMU first, an 8 kHz bridge,
- * pjsua's own worker thread, log level 1. See benchmarks/README.md. */
+ * pjsua's own worker thread (none with --loop 1), log level 1. See benchmarks/README.md. */
 #ifndef BENCH_UA_H
 #define BENCH_UA_H
 
 #include <pjsua-lib/pjsua.h>
 #include <stdio.h>
+
+/* pjsua's worker threads: 1 (pjsua polls itself); 0 for a program that polls pjsua
+ * from its own loop (pjsua_bench --loop 1). */
+static unsigned bench_ua_threads = 1;
 
 /* Start pjsua with the callbacks in cb, a UDP transport on 127.0.0.1:port (0: any) and
  * a local account sip:bench@127.0.0.1:<port>. On failure *what names the step. */
@@ -30,6 +34,7 @@ static pj_status_t bench_ua_start(const pjsua_callback *cb, int port, int max_ca
     BENCH_STEP("pjsua_create", pjsua_create());
     pjsua_config_default(&cfg);
     cfg.max_calls = (unsigned)max_calls;
+    cfg.thread_cnt = bench_ua_threads;
     cfg.cb = *cb;
     pjsua_logging_config_default(&log_cfg);
     log_cfg.level = 1;

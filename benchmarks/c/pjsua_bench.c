@@ -14,6 +14,12 @@
  * Usage: pjsua_bench --role callee|caller [--port P] [--target PORT] [--workload W]
  *        [--n N] [--seconds S] [--warmup N] [--rtt-n N] [--rtt-seconds S]
  *        [--window N] [--cap N] [--batch N] [--hold-seconds S] [--max-calls N]
+ *        [--loop 1]
+ *
+ * With --loop 1 the program has the shape of an event loop: pjsua runs without worker
+ * threads, the main thread polls it (pjsua_handle_events) and the callbacks drive the
+ * workloads themselves (CONFIRMED hangs up, DISCONNECTED makes the next call, a
+ * MESSAGE's status sends the next): the limit for a Python program in event-loop mode.
  */
 #include <pjsua-lib/pjsua.h>
 
@@ -46,9 +52,10 @@ typedef struct options {
     int batch;
     double hold_seconds;
     int max_calls;
+    int loop;
 } options;
 
-static options opt = {0, 0, 0, "idle", 1000, 5.0, 10, 500, 2.0, 32, 600, 50, 5.0, 1024};
+static options opt = {0, 0, 0, "idle", 1000, 5.0, 10, 500, 2.0, 32, 600, 50, 5.0, 1024, 0};
 
 /* Everything the callbacks report, guarded by one mutex. */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -90,6 +97,159 @@ static void no_text(pjsua_call_setting *s)
 #endif
 }
 
+/* ------------------------------------------------------------------ event-loop shape */
+
+static pj_status_t make_call(pjsua_acc_id acc, const pj_str_t *uri, pjsua_call_id *id);
+static pj_status_t send_message(pjsua_acc_id acc, const pj_str_t *uri, long seq);
+
+/* Sequential calls driven by the callbacks (--loop 1). */
+static struct {
+    int active, done, i, count, failures;
+    pjsua_call_id cur;
+    double start, t0, deadline;
+    long *lat;
+    const char *error;
+    pjsua_acc_id acc;
+    const pj_str_t *uri;
+} lc;
+
+static void loop_calls_next(void)
+{
+    pjsua_call_id id;
+    if (lc.i == opt.warmup)
+        lc.start = now();
+    if (lc.i >= opt.warmup + opt.n ||
+        (lc.i >= opt.warmup && (lc.count >= MAX_SAMPLES || now() - lc.start >= opt.seconds))) {
+        lc.done = 1;
+        return;
+    }
+    lc.t0 = now();
+    lc.deadline = lc.t0 + 5.0;
+    if (make_call(lc.acc, lc.uri, &id) != PJ_SUCCESS) {
+        lc.error = "make_call";
+        lc.done = 1;
+        return;
+    }
+    lc.cur = id;
+}
+
+static void loop_calls_on_state(pjsua_call_id id, pjsip_inv_state state, double t)
+{
+    if (id != lc.cur || lc.done)
+        return;
+    if (state == PJSIP_INV_STATE_CONFIRMED) {
+        if (lc.i >= opt.warmup)
+            lc.lat[lc.count++] = (long)((t - lc.t0) * 1e6);
+        lc.deadline = now() + 5.0;
+        pjsua_call_hangup(id, 0, NULL, NULL);
+    } else if (state == PJSIP_INV_STATE_DISCONNECTED) {
+        if (!call_confirmed[id])
+            lc.failures++;
+        call_confirmed[id] = call_media[id] = call_gone[id] = 0;
+        lc.cur = PJSUA_INVALID_ID;
+        lc.i++;
+        loop_calls_next();
+    }
+}
+
+/* MESSAGE round trips, then a window in flight, driven by the statuses (--loop 1). */
+static struct {
+    int active, phase, done, i, rtt_count;
+    long sent, ok, fail;
+    double start, t0, last, deadline;
+    long *rtt;
+    pjsua_acc_id acc;
+    const pj_str_t *uri;
+} lm;
+
+static void loop_msgs_fill(void)
+{
+    while (lm.sent - (lm.ok + lm.fail) < opt.window && lm.sent < opt.n &&
+           now() - lm.start < opt.seconds) {
+        if (send_message(lm.acc, lm.uri, lm.sent) != PJ_SUCCESS)
+            break;
+        lm.sent++;
+    }
+    lm.deadline = now() + 5.0;
+    if (lm.ok + lm.fail >= lm.sent)
+        lm.done = 1;   /* nothing in flight and nothing more to send */
+}
+
+static void loop_msgs_rtt_next(void)
+{
+    if (lm.i == opt.warmup)
+        lm.start = now();
+    if (lm.i >= opt.warmup + opt.rtt_n ||
+        (lm.i >= opt.warmup && (lm.rtt_count >= MAX_SAMPLES ||
+                                now() - lm.start >= opt.rtt_seconds))) {
+        lm.phase = 1;
+        lm.start = now();
+        loop_msgs_fill();
+        return;
+    }
+    lm.t0 = now();
+    lm.deadline = lm.t0 + 5.0;
+    if (send_message(lm.acc, lm.uri, lm.i) != PJ_SUCCESS)
+        lm.done = 1;
+}
+
+static void loop_msgs_on_status(int status, double t)
+{
+    if (lm.done)
+        return;
+    if (lm.phase == 0) {
+        if (lm.i >= opt.warmup)
+            lm.rtt[lm.rtt_count++] = (long)((t - lm.t0) * 1e6);
+        lm.i++;
+        loop_msgs_rtt_next();
+        return;
+    }
+    if (status / 100 == 2)
+        lm.ok++;
+    else
+        lm.fail++;
+    lm.last = t;
+    loop_msgs_fill();
+}
+
+/* Lines read from stdin by the reader thread (--loop 1); end of input ends the process. */
+static volatile int lines_read;
+
+static void *stdin_reader(void *arg)
+{
+    char line[64];
+    PJ_UNUSED_ARG(arg);
+    while (fgets(line, sizeof(line), stdin))
+        __sync_fetch_and_add(&lines_read, 1);
+    _exit(0);
+    return NULL;
+}
+
+/* Poll pjsua until `lines` lines were read from stdin (--loop 1). */
+static void loop_until_lines(int lines)
+{
+    while (lines_read < lines)
+        pjsua_handle_events(10);
+}
+
+static void loop_for(double seconds)
+{
+    double end = now() + seconds;
+    while (now() < end)
+        pjsua_handle_events(10);
+}
+
+/* Poll pjsua until *done, or the deadline *deadline (moved by the workload) passes. */
+static int loop_until_done(volatile int *done, volatile double *deadline)
+{
+    while (!*done) {
+        pjsua_handle_events(10);
+        if (now() > *deadline)
+            return 0;
+    }
+    return 1;
+}
+
 /* ------------------------------------------------------------------ callbacks */
 
 static void on_incoming_call(pjsua_acc_id acc_id, pjsua_call_id call_id, pjsip_rx_data *rdata)
@@ -127,6 +287,8 @@ static void on_call_state(pjsua_call_id call_id, pjsip_event *e)
     }
     pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
+    if (lc.active)
+        loop_calls_on_state(call_id, ci.state, t);
 }
 
 static void on_call_media_state(pjsua_call_id call_id)
@@ -178,6 +340,8 @@ static void on_pager_status2(pjsua_call_id call_id, const pj_str_t *to, const pj
     last_status_at = t;
     pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
+    if (lm.active)
+        loop_msgs_on_status(status, t);
 }
 
 /* Wait (mutex held) until *a or *b is set or the timeout passes; 0 on timeout. */
@@ -224,6 +388,26 @@ static pj_status_t make_call(pjsua_acc_id acc, const pj_str_t *uri, pjsua_call_i
 static void workload_calls(pjsua_acc_id acc, const pj_str_t *uri)
 {
     static long lat_us[MAX_SAMPLES];
+    if (opt.loop) {
+        lc.lat = lat_us;
+        lc.acc = acc;
+        lc.uri = uri;
+        lc.cur = PJSUA_INVALID_ID;
+        lc.start = now();
+        lc.active = 1;
+        loop_calls_next();
+        if (!loop_until_done(&lc.done, &lc.deadline))
+            lc.error = "no answer or end of call within 5 s";
+        lc.active = 0;
+        printf("@@RESULT {\"n\": %d, \"seconds\": %.6f, \"failures\": %d, ", lc.count,
+               now() - lc.start, lc.failures);
+        if (lc.error)
+            printf("\"error\": \"%s\", ", lc.error);
+        print_json_list("lat_us", lat_us, lc.count);
+        printf("}\n");
+        fflush(stdout);
+        return;
+    }
     int count = 0, failures = 0, i;
     double start = now(), t0;
     const char *error = NULL;
@@ -295,6 +479,27 @@ static void workload_msgs(pjsua_acc_id acc, const pj_str_t *uri)
     double start = now(), t0, end;
     pj_status_t status;
     struct timespec ts;
+
+    if (opt.loop) {
+        lm.rtt = rtt_us;
+        lm.acc = acc;
+        lm.uri = uri;
+        lm.active = 1;
+        loop_msgs_rtt_next();
+        if (!loop_until_done(&lm.done, &lm.deadline) && lm.phase == 0) {
+            printf("@@RESULT {\"error\": \"no MESSAGE status within 5 s\"}\n");
+            fflush(stdout);
+            return;
+        }
+        lm.active = 0;
+        end = lm.last > lm.start ? lm.last : now();
+        printf("@@RESULT {\"tput_n\": %ld, \"tput_failed\": %ld, \"tput_sent\": %ld, "
+               "\"tput_seconds\": %.6f, ", lm.ok, lm.fail, lm.sent, end - lm.start);
+        print_json_list("rtt_us", rtt_us, lm.rtt_count);
+        printf("}\n");
+        fflush(stdout);
+        return;
+    }
 
     /* Round trip: one MESSAGE at a time (after a short warm-up). */
     for (i = 0; i < opt.warmup + opt.rtt_n; ++i) {
@@ -385,9 +590,14 @@ static int add_calls(pjsua_acc_id acc, const pj_str_t *uri, int target, char *re
             }
         }
 wait_batch:
+        if (opt.loop) {
+            double end = now() + 15.0;
+            while ((n_confirmed < made || n_media < made) && n_gone == 0 && now() < end)
+                pjsua_handle_events(10);
+        }
         pthread_mutex_lock(&mu);
         deadline_at(&ts, 15.0);
-        while ((n_confirmed < made || n_media < made) && n_gone == 0) {
+        while (!opt.loop && (n_confirmed < made || n_media < made) && n_gone == 0) {
             if (pthread_cond_timedwait(&cv, &mu, &ts) == ETIMEDOUT)
                 break;
         }
@@ -417,7 +627,9 @@ static void workload_hold(pjsua_acc_id acc, const pj_str_t *uri)
     int up = add_calls(acc, uri, opt.n, reason, sizeof(reason));
     printf("@@HELD %d\n", up);
     fflush(stdout);
-    if (!fgets(line, sizeof(line), stdin))
+    if (opt.loop)
+        loop_until_lines(2);   /* "go", then the line that releases the calls */
+    else if (!fgets(line, sizeof(line), stdin))
         line[0] = 0;
     printf("@@RESULT {\"held\": %d, \"reason\": \"%s\"}\n", up, reason);
     fflush(stdout);
@@ -432,7 +644,10 @@ static void workload_ramp(pjsua_acc_id acc, const pj_str_t *uri)
         snprintf(reason, sizeof(reason), "cap reached");
     printf("@@RAMPED %d %s\n", up, reason);
     fflush(stdout);
-    usleep((useconds_t)(opt.hold_seconds * 1e6));
+    if (opt.loop)
+        loop_for(opt.hold_seconds);
+    else
+        usleep((useconds_t)(opt.hold_seconds * 1e6));
     pthread_mutex_lock(&mu);
     alive = (n_confirmed < n_media ? n_confirmed : n_media) - n_gone;
     pthread_mutex_unlock(&mu);
@@ -461,6 +676,7 @@ static void parse_args(int argc, char *argv[])
         else if (!strcmp(k, "--batch")) opt.batch = atoi(v);
         else if (!strcmp(k, "--hold-seconds")) opt.hold_seconds = atof(v);
         else if (!strcmp(k, "--max-calls")) opt.max_calls = atoi(v);
+        else if (!strcmp(k, "--loop")) opt.loop = atoi(v);
         else {
             fprintf(stderr, "pjsua_bench: unknown option %s\n", k);
             exit(2);
@@ -493,6 +709,8 @@ int main(int argc, char *argv[])
 
     parse_args(argc, argv);
     raise_fd_limit();
+    if (opt.loop)
+        bench_ua_threads = 0;   /* the main thread polls pjsua */
     audio_mode = !strcmp(opt.workload, "hold") || !strcmp(opt.workload, "ramp");
 
     pj_bzero(&cb, sizeof(cb));
@@ -510,13 +728,22 @@ int main(int argc, char *argv[])
 
     printf("@@READY %d\n", sip_port);
     fflush(stdout);
-    if (!opt.caller) {
+    if (opt.loop) {
+        pthread_t reader;
+        if (pthread_create(&reader, NULL, &stdin_reader, NULL) != 0)
+            return 1;
+        if (opt.caller)
+            loop_until_lines(1);
+        else
+            for (;;)
+                pjsua_handle_events(1000);   /* the callee serves until stdin closes */
+    } else if (!opt.caller) {
         /* The callee runs until it is stopped (stdin closed or a signal). */
         while (fgets(line, sizeof(line), stdin))
             ;
         _exit(0);
     }
-    if (!fgets(line, sizeof(line), stdin))
+    if (!opt.loop && !fgets(line, sizeof(line), stdin))
         _exit(0);
     snprintf(target_uri, sizeof(target_uri), "sip:peer@127.0.0.1:%d", opt.target);
     uri = pj_str(target_uri);
@@ -532,6 +759,9 @@ int main(int argc, char *argv[])
         printf("@@RESULT {\"error\": \"unknown workload %s\"}\n", opt.workload);
     fflush(stdout);
     /* Teardown is not measured: idle until stdin closes, then leave without hanging up. */
+    if (opt.loop)
+        for (;;)
+            pjsua_handle_events(1000);
     while (fgets(line, sizeof(line), stdin))
         ;
     _exit(0);

@@ -229,6 +229,7 @@ static pthread_cond_t backup_cond = PTHREAD_COND_INITIALIZER;
 static int backup_quit, backup_started;
 static pthread_t backup_thread;
 static int poll_blocked;                   /* a thread is inside pjsua_handle_events() */
+static int loop_mode;                      /* an event loop polls (loop.c) */
 static int wake_sent;                      /* a wake datagram is on its way */
 static pthread_t poll_thread;
 static int wake_fd[2] = {-1, -1};
@@ -258,6 +259,14 @@ static void on_wake_read(pj_ioqueue_key_t *key, pj_ioqueue_op_key_t *op, pj_ssiz
 /* Called with q_lock held: make a poll in progress return (not from the poller). */
 static int wake_poller_locked(void)
 {
+    if (loop_mode) {
+        /* An event loop waits in its own selector on pjsua's epoll fd: wake it unless
+         * it is polling on this very thread (it then looks at the queue next). */
+        if (wake_sent || (poll_blocked && pthread_equal(pthread_self(), poll_thread)))
+            return 0;
+        wake_sent = 1;
+        return 1;
+    }
     if (!poll_blocked || wake_sent || pthread_equal(pthread_self(), poll_thread))
         return 0;
     wake_sent = 1;
@@ -303,6 +312,8 @@ static void trim_after_burst(unsigned *ticks)
 static void trim_after_burst(unsigned *ticks) { PJ_UNUSED_ARG(ticks); }
 #endif
 
+static void loop_backup_tick(unsigned *seen);   /* loop.c */
+
 static void *backup_main(void *arg)
 {
     unsigned seen = 0, ticks = 0;
@@ -316,6 +327,12 @@ static void *backup_main(void *arg)
         if (backup_quit)
             break;
         trim_after_burst(&ticks);
+        if (loop_mode) {
+            pthread_mutex_unlock(&backup_lock);
+            loop_backup_tick(&seen);
+            pthread_mutex_lock(&backup_lock);
+            continue;
+        }
         if (!py_busy || busy_seq != seen) {
             seen = busy_seq;
             continue;
@@ -590,7 +607,19 @@ static pjffi_event *pjffi_next_event(int timeout_ms)
     pjffi_qevent *q;
     py_busy = 0;
     pthread_mutex_lock(&q_lock);
-    if (poll_on && !q_head && !q_wake) {
+    if (loop_mode && timeout_ms == 0 && poll_on) {
+        /* An event loop's step: poll once even with events queued, so that the wake
+         * datagram that made the loop call us is read now, not on another step. */
+        poll_thread = pthread_self();
+        poll_blocked = 1;
+        pthread_mutex_unlock(&q_lock);
+        pthread_mutex_lock(&poll_token);
+        pjsua_handle_events(0);
+        pthread_mutex_unlock(&poll_token);
+        pthread_mutex_lock(&q_lock);
+        poll_blocked = 0;
+        wake_sent = 0;
+    } else if (poll_on && !q_head && !q_wake) {
         poll_until_event(timeout_ms);
     } else if (!q_head && !q_wake && timeout_ms != 0) {
         if (timeout_ms < 0) {
