@@ -195,8 +195,10 @@ STILL_DIFFERENT: Dict[str, str] = {
                        "SystemError in destroy()",
     "threads": "thread_register() waits for another thread's auto_lock() in ours",
     "typing_in_call": "NOT STRICT, a bug of ours that shows in about 3 runs of 8: typing "
-                      "inside a call reaches AccountCallback.on_typing, as im._call_of() "
-                      "finds no Call for pjsua's call id 0 (legacy: always "
+                      "inside a call reaches AccountCallback.on_typing: when the MESSAGE "
+                      "arrives, pjsua_call_get_user_data(0) is NULL although "
+                      "on_incoming_call (helpers.c) set the token and Lib._calls holds it, "
+                      "so im._call_of() finds no Call (legacy: always "
                       "CallCallback.on_typing)",
     "transfer": "transfer-call: legacy routes the events of the call pjsua makes for a "
                 "REFER to the transferred call's callback; on_replaced's new call "
