@@ -59,7 +59,7 @@ class SIPUri:
 
     def encode(self) -> str:
         """The URI as text."""
-        out = f"{self.scheme or 'sip'}:"
+        out = f"{self.scheme}:"  # as legacy: an empty scheme stays empty
         if self.user:
             out += f"{self.user}@"
         out += self.host
