@@ -92,7 +92,7 @@ import time
 call = CALL if "CALL" in globals() else ACC._cb.calls[0]
 for _ in range(200):   # ICE checks run after the answer; bounded wait for the outcome
     m = call.media_transport_info()
-    if m.ice_state not in ("Negotiation In Progress", "Session Initialized"):
+    if m.ice_state in ("Negotiation Success", "Negotiation Failed"):
         break
     time.sleep(0.05)
 result = {"ice": [m.ice_active, m.ice_state, m.ice_role, list(m.local_candidate),

@@ -69,6 +69,14 @@ class NatLab:
         self._ip("link", "add", "br0", "type", "bridge", ns="pub")
         self._ip("addr", "add", f"{SERVER}/24", "dev", "br0", ns="pub")
         self._ip("link", "set", "br0", "up", ns="pub")
+        # Like the internet, the public side drops what is sent to private addresses
+        # (a default route into a veth that leads nowhere) instead of failing the send:
+        # coturn's relay stopped relaying after a "network unreachable" when ICE tried
+        # a peer's host candidate through it.
+        self._ip("link", "add", "void0", "type", "veth", "peer", "name", "void1", ns="pub")
+        self._ip("link", "set", "void0", "up", ns="pub")
+        self._ip("link", "set", "void1", "up", ns="pub")
+        self._ip("route", "add", "default", "dev", "void0", ns="pub")
         for side in ("a", "b"):
             router, net = f"r{side}", "1" if side == "a" else "2"
             # Router <-> public bridge.
@@ -81,6 +89,7 @@ class NatLab:
             self._ip("link", "set", f"{t}{side}w", "name", "wan", ns=router)
             self._ip("addr", "add", f"{PUBLIC[side]}/24", "dev", "wan", ns=router)
             self._ip("link", "set", "wan", "up", ns=router)
+            self._ip("route", "add", "default", "via", SERVER, ns=router)
             # Host <-> router.
             self._ip("link", "add", f"{t}{side}l", "type", "veth", "peer", "name",
                      f"{t}{side}h")
