@@ -53,6 +53,7 @@ CDEF_ORDER = [
     "callbacks.h",
     "presence.h",
     "media_port.h",
+    "gate.h",
 ]
 
 # Our C sources, compiled into the extension in this order after pjsua.h.
@@ -60,6 +61,7 @@ CSRC_ORDER = [
     "helpers.c",
     "presence.c",
     "media_port.c",
+    "gate.c",
 ]
 
 # Headers that configure looks for, and the Debian package that provides each one.

@@ -129,9 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("demo", help="a loopback call with audio between two accounts")
     d.add_argument("--seconds", type=float, default=2.0)
+    from pjsua_ffi.pool import add_subcommands  # worker / pool: a pool behind kamailio
+    runners = add_subcommands(sub)
     args = parser.parse_args(argv)
     if args.cmd == "demo":
         return demo(args.seconds)
+    if args.cmd in runners:
+        return runners[args.cmd](args)
     return 2
 
 
