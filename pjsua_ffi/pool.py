@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import glob
+import hashlib
 import importlib
 import logging
 import os
@@ -84,20 +85,21 @@ def free_udp_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
-def sip_options(host: str, port: int, timeout: float = 0.2,
-                src_host: Optional[str] = None) -> int:
-    """Send one OPTIONS over UDP to ``host:port``; the response code, or 0 if none came."""
+def sip_options(host: str, port: int, timeout: float = 0.2, uri: str = "") -> int:
+    """Send one OPTIONS over UDP to ``host:port`` (Request-URI ``uri``, by default the
+    address itself); the response code, or 0 if none came."""
+    uri = uri or f"sip:{host}:{port}"
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((src_host or host, 0))
+        sock.bind((host, 0))
         sock.settimeout(timeout)
         lport = sock.getsockname()[1]
         tag = uuid.uuid4().hex[:12]
         request = (
-            f"OPTIONS sip:{host}:{port} SIP/2.0\r\n"
+            f"OPTIONS {uri} SIP/2.0\r\n"
             f"Via: SIP/2.0/UDP {sock.getsockname()[0]}:{lport};rport;branch=z9hG4bK{tag}\r\n"
             "Max-Forwards: 70\r\n"
             f"From: <sip:probe@{sock.getsockname()[0]}>;tag={tag}\r\n"
-            f"To: <sip:{host}:{port}>\r\n"
+            f"To: <{uri}>\r\n"
             f"Call-ID: {tag}@pjsua-ffi-pool\r\n"
             "CSeq: 1 OPTIONS\r\n"
             "Content-Length: 0\r\n\r\n"
@@ -114,12 +116,14 @@ def sip_options(host: str, port: int, timeout: float = 0.2,
 
 
 def wait_answering(host: str, port: int, timeout: float,
-                   alive: Callable[[], bool] = lambda: True) -> int:
-    """Probe with OPTIONS until any final answer comes back; return its code (0: none)."""
+                   alive: Callable[[], bool] = lambda: True, uri: str = "",
+                   want: Sequence[int] = ()) -> int:
+    """Probe with OPTIONS until a final answer (one of ``want``, if given) comes back;
+    return its code (0: none in time)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and alive():
-        code = sip_options(host, port)
-        if code >= 200:
+        code = sip_options(host, port, uri=uri)
+        if code >= 200 and (not want or code in want):
             return code
         time.sleep(0.05)
     return 0
@@ -355,9 +359,11 @@ def run_worker(args: argparse.Namespace) -> int:
 def render_proxy_config(workdir: pathlib.Path, listen: Tuple[str, int],
                         workers: Sequence[str], ping_interval: int = 1,
                         fail_timeout: float = 1.0, ring_timeout: float = 60.0,
-                        children: int = 2, template: pathlib.Path = TEMPLATE) -> pathlib.Path:
+                        children: int = 2, template: pathlib.Path = TEMPLATE,
+                        register: Optional["Registration"] = None) -> pathlib.Path:
     """Write ``kamailio.cfg`` and ``dispatcher.list`` (one line per worker URI) into
-    ``workdir``; return the configuration's path."""
+    ``workdir`` (with ``register``, also the db_text tables for it); return the
+    configuration's path."""
     workdir.mkdir(parents=True, exist_ok=True)
     ds_list = workdir / "dispatcher.list"
     lines = ["# setid destination flags priority attributes"]
@@ -373,15 +379,61 @@ def render_proxy_config(workdir: pathlib.Path, listen: Tuple[str, int],
         "FAIL_TIMEOUT_MS": str(int(fail_timeout * 1000)),
         "RING_TIMEOUT_MS": str(int(ring_timeout * 1000)),
         "CHILDREN": str(int(children)),
+        "DBDIR": str(workdir / "db"),
     }
     text = template.read_text(encoding="utf-8")
     for key, value in values.items():
         text = text.replace(f"@{key}@", value)
     if mpath is None:
         text = "\n".join(line for line in text.splitlines() if not line.startswith("mpath="))
+    if register is not None:
+        register.write_tables(workdir / "db", listen)
+        first, _, rest = text.partition("\n")
+        text = f"{first}\n#!define WITH_REGISTER\n{rest}"
     cfg = workdir / "kamailio.cfg"
     cfg.write_text(text, encoding="utf-8")
     return cfg
+
+
+def _dbtext_field(value: str) -> str:
+    """One field of a db_text row, with its separators escaped."""
+    return value.replace("\\", "\\\\").replace(":", "\\:")
+
+
+class Registration:
+    """What the pool's proxy registers upstream: ``aor`` (sip:user@domain) at
+    ``registrar`` (sip:host:port), with digest credentials."""
+
+    SCHEMA_DIR = pathlib.Path("/usr/share/kamailio/dbtext/kamailio")
+
+    def __init__(self, aor: str, registrar: str, password: str, user: str = "",
+                 realm: str = "", expires: int = 300) -> None:
+        name = aor.split(":", 1)[-1]
+        aor_user, sep, aor_domain = name.partition("@")
+        if not sep or not aor_user or not aor_domain:
+            raise ValueError(f"--register must be sip:USER@DOMAIN, not {aor!r}")
+        self.user, self.domain = aor_user, aor_domain
+        self.registrar, self.password = registrar, password
+        self.auth_user, self.realm = user or aor_user, realm or aor_domain.split(":")[0]
+        self.expires = expires
+
+    def ha1(self) -> str:
+        """The digest HA1 of the credentials (db_text wants every field filled)."""
+        text = f"{self.auth_user}:{self.realm}:{self.password}"
+        return hashlib.md5(text.encode()).hexdigest()
+
+    def write_tables(self, db_dir: pathlib.Path, listen: Tuple[str, int]) -> None:
+        """The db_text tables ``version`` and ``uacreg`` (one row) in ``db_dir``; the
+        Contact and the socket are the proxy's ``listen`` address."""
+        db_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.SCHEMA_DIR / "version", db_dir / "version")
+        header = (self.SCHEMA_DIR / "uacreg").read_text(encoding="utf-8").splitlines()[0]
+        fields = ["1", "pool", self.user, self.domain, self.user, self.domain, self.realm,
+                  self.auth_user, self.password, self.ha1(), self.registrar,
+                  str(self.expires), "0", "0", f"{listen[0]}:{listen[1]}",
+                  f"udp:{listen[0]}:{listen[1]}"]
+        row = ":".join(_dbtext_field(v) for v in fields)
+        (db_dir / "uacreg").write_text(f"{header}\n{row}\n", encoding="utf-8")
 
 
 class Proxy:
@@ -428,13 +480,14 @@ class Pool:
                  worker_host: str = "127.0.0.1", remote: Sequence[str] = (),
                  ping_interval: int = 1, fail_timeout: float = 1.0,
                  ring_timeout: float = 60.0, worker_args: Sequence[str] = (),
-                 restart: bool = False) -> None:
+                 restart: bool = False, register: Optional[Registration] = None) -> None:
         self.app, self.count, self.workdir = app, workers, workdir.resolve()
         self.listen, self.worker_host, self.remote = listen, worker_host, list(remote)
         self.ping_interval, self.fail_timeout = ping_interval, fail_timeout
         self.ring_timeout, self.worker_args, self.restart = ring_timeout, worker_args, restart
         self.ports: List[int] = []
         self.procs: List[Optional[subprocess.Popen[bytes]]] = []
+        self.register = register
         self.proxy = Proxy(self.workdir, listen)
 
     def worker_uris(self) -> List[str]:
@@ -464,7 +517,8 @@ class Pool:
                 self.ports.append(free_udp_port(self.worker_host))
                 self.procs.append(self._spawn(i))
             render_proxy_config(self.workdir, self.listen, self.worker_uris(),
-                                self.ping_interval, self.fail_timeout, self.ring_timeout)
+                                self.ping_interval, self.fail_timeout, self.ring_timeout,
+                                register=self.register)
             self.proxy.start()
         except BaseException:
             self.stop()
@@ -506,11 +560,18 @@ def run_pool(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     worker_args = ["--max-calls", str(args.max_calls), "--log-level", str(args.log_level)]
+    register = None
+    if args.register:
+        if not args.registrar:
+            raise SystemExit("--register needs --registrar")
+        password = os.environ.get("PJSUA_FFI_POOL_PASSWORD", args.password or "")
+        register = Registration(args.register, args.registrar, password,
+                                user=args.auth_user or "")
     pool = Pool(args.app, args.workers, pathlib.Path(args.proxy_config),
                 listen=parse_hostport(args.listen, 5060), worker_host=args.worker_host,
                 remote=args.add_worker, ping_interval=args.ping_interval,
                 fail_timeout=args.fail_timeout, ring_timeout=args.ring_timeout,
-                worker_args=worker_args, restart=args.restart)
+                worker_args=worker_args, restart=args.restart, register=register)
     pool.start()
     try:
         print(f"POOL READY {pool.describe()}", flush=True)
@@ -545,6 +606,11 @@ def add_subcommands(sub: Any) -> Dict[str, Callable[[argparse.Namespace], int]]:
     p.add_argument("--ring-timeout", type=float, default=60.0,
                    help="seconds a worker may ring before the call fails over")
     p.add_argument("--restart", action="store_true", help="restart workers that exit")
+    p.add_argument("--register", metavar="AOR",
+                   help="register AOR (sip:user@domain) at --registrar, Contact: the proxy")
+    p.add_argument("--registrar", metavar="SIP_URI", help="e.g. sip:registrar.example:5060")
+    p.add_argument("--auth-user", help="digest user name (default: the AOR's user)")
+    p.add_argument("--password", help="digest password (or $PJSUA_FFI_POOL_PASSWORD)")
     for parser in (w, p):
         parser.add_argument("--max-calls", type=int, default=256)
         parser.add_argument("--log-level", type=int, default=1)

@@ -189,3 +189,29 @@ worker.stop()
     assert result["waited"] is True
     assert result["counts"]["refused_invites"] == 1
     assert result["counts"]["refused_options"] >= 1
+
+
+def test_pool_registers_and_takes_calls_through_registrar(tmp_path: Path) -> None:
+    """``--register``: the pool's proxy registers the AOR (digest auth) at a registrar
+    with its own address as Contact, and calls to the AOR reach the workers."""
+    from tests.peers.kamailio import Kamailio
+
+    with Kamailio(tmp_path / "registrar", users={"bot": "secret"}, presence=False) as kam:
+        aor_uri = f"sip:bot@127.0.0.1:{kam.port}"
+        # Unknown before the pool registers it.
+        assert wait_answering("127.0.0.1", kam.port, 5, uri=aor_uri) == 404
+        pool = PoolProcess(tmp_path, workers=2, extra=[
+            "--register", "sip:bot@127.0.0.1", "--registrar", kam.uri, "--password", "secret"])
+        try:
+            # Registered: an OPTIONS to the AOR goes registrar -> proxy -> a worker.
+            assert wait_answering("127.0.0.1", kam.port, 30, uri=aor_uri, want=(200,)) == 200
+            sipp = Sipp(tmp_path, kam.port, 30, rate=20, hold_ms=100)
+            rc = sipp.wait()
+            records = sipp.records()
+            assert rc == 0, sipp.out_path.read_text()[-3000:]
+            assert len(records) == 30 and {r.bye for r in records} == {200}
+            assert set(Counter(r.worker_port for r in records)) == set(pool.worker_ports)
+        finally:
+            end = pool.close()
+        assert end == {"rc": 0, "left": []}
+        assert "auth_check for sip:bot@127.0.0.1" in kam.log_text()
