@@ -163,6 +163,14 @@ def stop_process(proc: "subprocess.Popen[Any]", grace: float = _STOP_GRACE,
     return proc.wait()
 
 
+def _die_with_parent() -> None:
+    """In a child before exec: get SIGTERM when the pool process dies (Linux)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _child_env() -> Dict[str, str]:
     """The environment for a worker: this package and the current directory importable
     (the application's module is named relative to where the pool was started)."""
@@ -219,6 +227,7 @@ class Worker:
         self._stop = threading.Event()
         self._drain_started = 0.0
         self._probes_at_drain = 0
+        self._drain_requested = False
 
     @property
     def uri(self) -> str:
@@ -262,9 +271,9 @@ class Worker:
             lib._leave()
 
     def counters(self) -> Dict[str, int]:
-        """INVITEs let in, and INVITEs / OPTIONS refused by the drain gate."""
-        return {"invites": int(C.pjffi_gate_count(0)), "refused_invites":
-                int(C.pjffi_gate_count(1)), "refused_options": int(C.pjffi_gate_count(2))}
+        """New INVITEs and OPTIONS let in, and those refused while draining."""
+        names = ("invites", "refused_invites", "refused_options", "options")
+        return {name: int(C.pjffi_gate_count(i)) for i, name in enumerate(names)}
 
     def drain(self) -> None:
         """Refuse new calls (INVITE and OPTIONS get 503); :meth:`run` returns once the
@@ -273,7 +282,7 @@ class Worker:
             return
         lib = self._lib()
         lib._call("gate_set", C.pjffi_gate_set, DRAIN_CODE)
-        self._probes_at_drain = int(C.pjffi_gate_count(2))
+        self._probes_at_drain = int(C.pjffi_gate_count(3))  # OPTIONS answered so far
         self._drain_started = time.monotonic()
         self._draining.set()
         log.info("worker %s draining (%d calls in progress)", self.uri, self.active_calls())
@@ -290,17 +299,17 @@ class Worker:
         """Ask :meth:`run` to drain (safe from a signal handler)."""
         self._drain_requested = True
 
-    _drain_requested = False
-
     def drained(self) -> bool:
-        """True once draining, with no call left and a refused probe seen (or timed out)."""
+        """True once draining with no call left, and, if a proxy probes this worker,
+        once it has refused a probe (so the proxy knows); or after ``drain_timeout``."""
         if not self._draining.is_set():
             return False
         if time.monotonic() - self._drain_started > self.drain_timeout:
             return True
         if self.active_calls():
             return False
-        return int(C.pjffi_gate_count(2)) > self._probes_at_drain
+        probed = self._probes_at_drain > 0
+        return not probed or int(C.pjffi_gate_count(2)) > 0
 
     def run(self, poll: float = 0.05) -> None:
         """Serve until stopped, or until drained."""
@@ -454,7 +463,8 @@ class Proxy:
         with open(self.workdir / "kamailio.log", "ab") as logf:
             self.proc = subprocess.Popen(cmd, cwd=self.workdir, stdin=subprocess.DEVNULL,
                                          stdout=logf, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+                                         start_new_session=True,
+                                         preexec_fn=_die_with_parent)
         host, port = self.listen
         if not wait_answering(host, port, timeout, lambda: self.proc is not None
                               and self.proc.poll() is None):
@@ -501,7 +511,7 @@ class Pool:
         try:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf,
                                     stderr=subprocess.STDOUT, start_new_session=True,
-                                    env=_child_env())
+                                    env=_child_env(), preexec_fn=_die_with_parent)
         finally:
             logf.close()
         if not wait_answering(self.worker_host, port, 15.0, lambda: proc.poll() is None):

@@ -9,8 +9,8 @@
  */
 
 static volatile int pjffi_gate_code = 0;
-/* INVITEs let in, INVITEs refused, OPTIONS refused (read without a lock: counters). */
-static volatile long pjffi_gate_counts[3];
+/* INVITEs let in, INVITEs refused, OPTIONS refused, OPTIONS let in (plain counters). */
+static volatile long pjffi_gate_counts[4];
 static pj_bool_t pjffi_gate_on_rx_request(pjsip_rx_data *rdata);
 
 static pjsip_module pjffi_gate_module = {
@@ -36,8 +36,7 @@ static pj_bool_t pjffi_gate_on_rx_request(pjsip_rx_data *rdata)
     if (m->id != PJSIP_INVITE_METHOD && m->id != PJSIP_OPTIONS_METHOD)
         return PJ_FALSE;
     if (code == 0) {
-        if (m->id == PJSIP_INVITE_METHOD)
-            pjffi_gate_counts[0]++;
+        pjffi_gate_counts[m->id == PJSIP_INVITE_METHOD ? 0 : 3]++;
         return PJ_FALSE;
     }
     pjffi_gate_counts[m->id == PJSIP_INVITE_METHOD ? 1 : 2]++;
@@ -74,5 +73,5 @@ static int pjffi_gate_get(void)
 
 static long pjffi_gate_count(int which)
 {
-    return (which >= 0 && which < 3) ? pjffi_gate_counts[which] : -1;
+    return (which >= 0 && which < 4) ? pjffi_gate_counts[which] : -1;
 }
