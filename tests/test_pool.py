@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -215,3 +216,39 @@ def test_pool_registers_and_takes_calls_through_registrar(tmp_path: Path) -> Non
             end = pool.close()
         assert end == {"rc": 0, "left": []}
         assert "auth_check for sip:bot@127.0.0.1" in kam.log_text()
+
+
+def test_pool_with_a_worker_started_elsewhere(tmp_path: Path) -> None:
+    """``--add-worker``: a worker run on its own (here on another loopback address,
+    127.0.0.2, as another machine would be) takes its share next to a local one."""
+    from tests.peers.pool_run import _env
+
+    proc = subprocess.Popen([sys.executable, "-m", "pjsua_ffi", "worker", "--app",
+                             "tests.pool_app:make", "--listen", "127.0.0.2:0"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=_env(),
+                            cwd=str(Path(__file__).resolve().parent.parent))
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        assert line.startswith("WORKER sip:pool@127.0.0.2:"), line
+        remote_port = int(line.split()[1].rsplit(":", 1)[1])
+        pool = PoolProcess(tmp_path, workers=1,
+                           extra=["--add-worker", f"sip:127.0.0.2:{remote_port}"])
+        try:
+            sipp = Sipp(tmp_path, pool.port, 40, rate=20, hold_ms=100)
+            assert sipp.wait() == 0, sipp.out_path.read_text()[-3000:]
+            records = sipp.records()
+            assert len(records) == 40 and {r.bye for r in records} == {200}
+            shares = Counter(r.worker_port for r in records)
+            assert shares == {pool.worker_ports[0]: 20, remote_port: 20}
+        finally:
+            end = pool.close()
+        assert end == {"rc": 0, "left": []}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+    assert rc == 0
