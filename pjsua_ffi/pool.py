@@ -246,8 +246,7 @@ class Worker:
                  media)
         self.lib = lib
         lib.set_null_snd_dev()
-        with contextlib.suppress(Exception):
-            lib.set_codec_priority("PCMU/8000", 255)
+        lib.set_codec_priority("PCMU", 255)
         tp = lib.create_transport(TransportType.UDP,
                                   _config.TransportConfig(self.port, self.host, self.host))
         self.port = tp.info().port

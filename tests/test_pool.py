@@ -88,13 +88,14 @@ def test_killed_worker_fails_over(tmp_path: Path) -> None:
         on_live = [r for r in records if r.worker_port != dead_port]
         # No INVITE failed. Nothing was answered by the dead worker after its death,
         # and the calls it held ended with a timeout or 481 only if still up then.
-        assert all(r.answer < killed_at for r in on_dead)
+        # (a 200 already on its way through the proxy may arrive just after the kill)
+        assert all(r.answer < killed_at + 0.5 for r in on_dead)
         assert {r.bye for r in on_live} == {200}
         for r in on_dead:
             if r.bye != 200:
                 assert r.bye in (408, 481)
                 assert r.answer + hold > killed_at - 0.2
-        later = [r for r in records if r.invite > killed_at]
+        later = [r for r in records if r.invite > killed_at + 0.1]
         assert later and all(r.worker_port != dead_port for r in later)
         # What the caller saw: calls that waited for failover (their INVITE went to the
         # dead worker first), and over which seconds.
