@@ -569,6 +569,8 @@ def run_pool(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     worker_args = ["--max-calls", str(args.max_calls), "--log-level", str(args.log_level)]
+    if args.workers < 0 or (args.workers == 0 and not args.add_worker):
+        raise SystemExit("a pool needs --workers N (N >= 1) or --add-worker")
     register = None
     if args.register:
         if not args.registrar:
