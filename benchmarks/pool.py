@@ -131,16 +131,24 @@ def run_pool(workers: int, calls: int, concurrency: int) -> Dict[str, object]:
 
 
 def table(rows: List[Dict[str, object]]) -> str:
-    lines = ["| setup | calls/s | failed | CPU per process (% of one core) | CPU ms per call |",
-             "|---|---:|---:|---|---:|"]
+    """Markdown: rate, failures, CPU of each process (% of one core while loaded) and
+    CPU milliseconds per call spent in the workers and in kamailio."""
+    lines = ["| setup | calls/s | failed | workers' CPU | kamailio CPU | SIPp CPU | "
+             "all CPU | workers ms/call | kamailio ms/call |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|"]
     for row in rows:
         secs = float(row["seconds"])  # type: ignore[arg-type]
         cpu: Dict[str, float] = row["cpu"]  # type: ignore[assignment]
-        per = ", ".join(f"{k} {100 * v / secs:.0f}%" for k, v in cpu.items())
         ok = max(1, int(row["ok"]))  # type: ignore[call-overload]
-        total = sum(v for k, v in cpu.items() if k != "sipp")
-        lines.append(f"| {row['setup']} | {float(row['cps']):.0f} | {row['failed']} | {per} "  # type: ignore[arg-type]
-                     f"| {1000 * total / ok:.2f} |")
+        workers = {k: v for k, v in cpu.items() if k.startswith("worker")}
+        each = " + ".join(f"{100 * v / secs:.0f}%" for v in workers.values())
+        kam = cpu.get("kamailio")
+        lines.append(
+            f"| {row['setup']} | {float(row['cps']):.0f} | {row['failed']} | {each} | "  # type: ignore[arg-type]
+            + (f"{100 * kam / secs:.0f}%" if kam is not None else "-")
+            + f" | {100 * cpu['sipp'] / secs:.0f}% | {100 * sum(cpu.values()) / secs:.0f}% | "
+            f"{1000 * sum(workers.values()) / ok:.2f} | "
+            + (f"{1000 * kam / ok:.2f} |" if kam is not None else "- |"))
     return "\n".join(lines)
 
 
