@@ -58,7 +58,11 @@ static int pjffi_gate_set(int code)
     if (endpt == NULL)
         return PJ_EINVALIDOP;
     if (pjffi_gate_module.id == -1) {
-        pj_status_t st = pjsip_endpt_register_module(endpt, &pjffi_gate_module);
+        /* A new endpoint (pjsua_destroy unloads every module): start counting anew. */
+        pj_status_t st;
+        pj_bzero((void *)pjffi_gate_counts, sizeof(pjffi_gate_counts));
+        pjffi_gate_code = 0;
+        st = pjsip_endpt_register_module(endpt, &pjffi_gate_module);
         if (st != PJ_SUCCESS)
             return st;
     }
