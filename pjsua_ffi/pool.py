@@ -340,8 +340,14 @@ class Worker:
         return self.lib
 
 
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
 def run_worker(args: argparse.Namespace) -> int:
     """``python -m pjsua_ffi worker``: one worker until SIGTERM/SIGINT, or drained."""
+    _log_to_stderr()
     host, port = parse_hostport(args.listen, 5070)
     worker = Worker(load_app(args.app), host, port, user=args.user,
                     max_calls=args.max_calls, log_level=args.log_level,
@@ -568,6 +574,7 @@ class Pool:
 
 def run_pool(args: argparse.Namespace) -> int:
     """``python -m pjsua_ffi pool``: workers + kamailio until SIGTERM/SIGINT."""
+    _log_to_stderr()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
