@@ -230,7 +230,8 @@ def test_pool_with_a_worker_started_elsewhere(tmp_path: Path) -> None:
                             stderr=subprocess.STDOUT, text=True, env=_env(),
                             cwd=str(Path(__file__).resolve().parent.parent))
     try:
-        line = proc.stdout.readline() if proc.stdout else ""
+        assert proc.stdout is not None
+        line = next((ln for ln in proc.stdout if ln.startswith("WORKER ")), "")
         assert line.startswith("WORKER sip:pool@127.0.0.2:"), line
         remote_port = int(line.split()[1].rsplit(":", 1)[1])
         pool = PoolProcess(tmp_path, workers=1,
