@@ -563,6 +563,25 @@ class Pool:
                 self.procs[i] = self._spawn(i)
                 print(f"POOL worker{i + 1} restarted pid {self.procs[i].pid}", flush=True)
 
+    def rolling_restart(self, stop: threading.Event) -> None:
+        """Replace every local worker, one at a time: drain it (SIGUSR1), wait until it
+        has exited, start a new one on its address, and give the proxy two probe
+        intervals to take it back before the next one. Returns early if ``stop`` is set."""
+        for i, proc in enumerate(self.procs):
+            if stop.is_set():
+                return
+            if proc is not None and proc.poll() is None:
+                os.kill(proc.pid, signal.SIGUSR1)
+                while proc.poll() is None:
+                    if stop.wait(0.05):
+                        return
+            log.info("worker %d drained for the rolling restart", i + 1)
+            self.procs[i] = new = self._spawn(i)
+            print(f"POOL worker{i + 1} restarted pid {new.pid}", flush=True)
+            if stop.wait(2 * self.ping_interval):
+                return
+        print("POOL rolling restart done", flush=True)
+
     def stop(self) -> None:
         """Stop the proxy first (no new calls), then every worker, each by pid."""
         self.proxy.stop()
@@ -573,11 +592,14 @@ class Pool:
 
 
 def run_pool(args: argparse.Namespace) -> int:
-    """``python -m pjsua_ffi pool``: workers + kamailio until SIGTERM/SIGINT."""
+    """``python -m pjsua_ffi pool``: workers + kamailio until SIGTERM/SIGINT; SIGHUP
+    restarts the workers one after the other without losing a call."""
     _log_to_stderr()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    roll = threading.Event()
+    signal.signal(signal.SIGHUP, lambda *_: roll.set())
     worker_args = ["--max-calls", str(args.max_calls), "--log-level", str(args.log_level)]
     if args.workers < 0 or (args.workers == 0 and not args.add_worker):
         raise SystemExit("a pool needs --workers N (N >= 1) or --add-worker")
@@ -598,6 +620,9 @@ def run_pool(args: argparse.Namespace) -> int:
         print(f"POOL READY {pool.describe()}", flush=True)
         while not stop.wait(0.2):
             pool.supervise()
+            if roll.is_set():
+                roll.clear()
+                pool.rolling_restart(stop)
     finally:
         pool.stop()
         print("POOL STOPPED", flush=True)

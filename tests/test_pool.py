@@ -254,3 +254,27 @@ def test_pool_with_a_worker_started_elsewhere(tmp_path: Path) -> None:
             proc.kill()
             rc = proc.wait()
     assert rc == 0
+
+
+def test_rolling_restart_loses_no_call(tmp_path: Path) -> None:
+    """SIGHUP to the pool: each worker in turn drains, exits and is replaced, while
+    SIPp keeps calling; no call fails and each worker ends up a new process."""
+    pool = PoolProcess(tmp_path, workers=3)
+    try:
+        sipp = _load(tmp_path, pool, rate=25, hold_ms=500)
+        assert _wait_calls(sipp, 30)
+        os.kill(pool.proc.pid, signal.SIGHUP)
+        records = _finish(pool, sipp)
+        assert pool.wait_line(r"POOL rolling restart done", 60) is not None, pool.lines
+        assert {r.bye for r in records} == {200}
+        restarted = [ln for ln in pool.lines if "restarted pid" in ln]
+        assert [ln.split()[1] for ln in restarted] == ["worker1", "worker2", "worker3"]
+        assert not any(_alive(pid) for pid in pool.worker_pids)
+        for i, port in enumerate(pool.worker_ports):
+            assert wait_answering("127.0.0.1", port, 20) == 200
+            assert pool.worker_log(i).count("exits:") == 1
+        shares = Counter(r.worker_port for r in records)
+        _print(f"rolling restart: 0 failed calls of {CALLS}; shares {dict(shares)}")
+    finally:
+        end = pool.close()
+    assert end["rc"] == 0 and end["left"] == []
