@@ -92,6 +92,21 @@ def _reaped_cpu() -> float:
     return delta
 
 
+def _why(work: pathlib.Path) -> None:
+    """Print the commonest kamailio warnings and SIPp aborts of a run with failures."""
+    from collections import Counter
+
+    kam = (work / "pool" / "kamailio.log").read_text(errors="replace").splitlines()
+    reasons = Counter(ln.split(": ", 2)[-1][:100] for ln in kam if "ERROR" in ln or "WARN" in ln)
+    aborts: Counter = Counter()
+    for path in work.glob("*errors.log"):
+        for ln in path.read_text(errors="replace").splitlines():
+            if "Aborting call" in ln:
+                aborts[ln.split("received", 1)[-1][:80]] += 1
+    print(f"failures: kamailio {reasons.most_common(3)}; SIPp {aborts.most_common(3)}",
+          file=sys.stderr)
+
+
 def run_direct(calls: int, concurrency: int) -> Dict[str, object]:
     """One worker, no proxy: SIPp calls the worker itself."""
     with tempfile.TemporaryDirectory(prefix="pool-bench-") as tmp:
@@ -117,12 +132,18 @@ def run_pool(workers: int, calls: int, concurrency: int) -> Dict[str, object]:
     """``workers`` workers behind kamailio; SIPp calls the proxy."""
     with tempfile.TemporaryDirectory(prefix="pool-bench-") as tmp:
         work = pathlib.Path(tmp)
-        pool = PoolProcess(work, workers, app=APP, extra=["--max-calls", "1024"])
+        # A worker slower than --fail-timeout counts as dead: on a loaded machine
+        # that would measure the failover, not the pool.
+        pool = PoolProcess(work, workers, app=APP,
+                           extra=["--max-calls", "1024", "--fail-timeout", "4"])
         try:
             groups = {f"worker{i + 1}": [pid] for i, pid in enumerate(pool.worker_pids)}
             groups["kamailio"] = [pool.kamailio_pid, *children(pool.kamailio_pid)]
             _reaped_cpu()
-            return measure(work, pool.port, groups, calls, concurrency)
+            result = measure(work, pool.port, groups, calls, concurrency)
+            if result["failed"]:
+                _why(work)
+            return result
         finally:
             end = pool.close()
             _reaped_cpu()

@@ -647,7 +647,7 @@ def add_subcommands(sub: Any) -> Dict[str, Callable[[argparse.Namespace], int]]:
     p.add_argument("--add-worker", action="append", default=[], metavar="SIP_URI",
                    help="a worker started elsewhere (e.g. sip:10.0.0.2:5070); repeatable")
     p.add_argument("--ping-interval", type=int, default=1, help="OPTIONS probe interval (s)")
-    p.add_argument("--fail-timeout", type=float, default=1.0,
+    p.add_argument("--fail-timeout", type=float, default=2.0,
                    help="seconds without any answer to an INVITE before trying another worker")
     p.add_argument("--ring-timeout", type=float, default=60.0,
                    help="seconds a worker may ring before the call fails over")
