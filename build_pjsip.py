@@ -56,6 +56,7 @@ CDEF_ORDER = [
     "features.h",
     "secure.h",
     "loop.h",
+    "gate.h",
 ]
 
 # Our C sources, compiled into the extension in this order after pjsua.h.
@@ -66,6 +67,7 @@ CSRC_ORDER = [
     "features.c",
     "secure.c",
     "loop.c",
+    "gate.c",
 ]
 
 # Headers that configure looks for, and the Debian package that provides each one.

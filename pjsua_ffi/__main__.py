@@ -14,6 +14,8 @@ import time
 
 import pjsua_ffi as pj
 from pjsua_ffi import phone
+from pjsua_ffi.buildinfo import version_lines
+from pjsua_ffi.pool import add_subcommands
 from pjsua_ffi._audio import dominant_frequency, read_wav, rms, write_tone
 
 TONE_HZ = 440.0
@@ -132,7 +134,7 @@ def demo(seconds: float, srtp: bool = False) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pjsua_ffi",
-                                     description="pjsua-ffi's demo and soft-phone")
+                                     description="pjsua-ffi's demo, soft-phone and worker pool")
     parser.add_argument("--version", action="store_true",
                         help="print the package and pjproject versions and the build's "
                              "optional parts (TLS, SRTP, Opus, sound devices)")
@@ -145,16 +147,17 @@ def main(argv: list[str] | None = None) -> int:
                        epilog=phone.EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     phone.add_arguments(p)
+    runners = add_subcommands(sub)  # worker / pool: a pool behind kamailio
     args = parser.parse_args(argv)
     if args.version:
-        from .buildinfo import version_lines
-
         print("\n".join(version_lines()))
         return 0
     if args.cmd == "demo":
         return demo(args.seconds, args.srtp)
     if args.cmd == "phone":
         return phone.main(args)
+    if args.cmd in runners:
+        return runners[args.cmd](args)
     parser.print_help()
     return 2
 

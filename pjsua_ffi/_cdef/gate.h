@@ -1,0 +1,4 @@
+/* Admission gate for pool workers (pjsua_ffi/_csrc/gate.c). */
+int pjffi_gate_set(int code);
+int pjffi_gate_get(void);
+long pjffi_gate_count(int which);
