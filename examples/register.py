@@ -53,8 +53,10 @@ def main() -> int:
     lib, transport = start_lib(args)
     try:
         # AccountConfig(domain, user, password, ...) fills in the account's address,
-        # the registrar and the digest credentials (realm "*": whatever is asked).
-        cfg = pj.AccountConfig(domain, args.user, args.password, registrar=args.registrar)
+        # the registrar and the digest credentials (realm "*": whatever is asked). Without
+        # proxy=, requests would go to the domain's default port (sip:DOMAIN;lr).
+        cfg = pj.AccountConfig(domain, args.user, args.password, registrar=args.registrar,
+                               proxy=args.registrar)
         cfg.transport_id = transport._id
         if args.bind:
             cfg.rtp_transport_cfg = pj.TransportConfig(0, args.bind, args.bind)

@@ -301,7 +301,7 @@ def main(args: argparse.Namespace) -> int:
             if suffix and "transport=" not in registrar.lower():
                 registrar += suffix  # reach the registrar over the chosen transport
             cfg = AccountConfig(args.domain or SIPUri(registrar).host, args.user,
-                                password or "", registrar=registrar)
+                                password or "", registrar=registrar, proxy=registrar)
         else:
             cfg = AccountConfig()
             cfg.id = f"sip:{args.user}@{t.host}:{t.port}{suffix}"

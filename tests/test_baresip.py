@@ -124,7 +124,8 @@ def test_baresip_and_us_registered_at_kamailio_call_each_other(tmp_path: Path) -
             only_codec(LIB, "PCMU/8000/1")
             PROBE = ToneProbe(LIB, {F_US})
             cfg = pj.AccountConfig("127.0.0.1", "alice", "alice-pw",
-                                   registrar="sip:127.0.0.1:{kam.port}")
+                                   registrar="sip:127.0.0.1:{kam.port}",
+                                   proxy="sip:127.0.0.1:{kam.port}")
             cfg.transport_id = tps[0]._id
             cfg.rtp_transport_cfg = pj.TransportConfig(0, "127.0.0.1", "127.0.0.1")
             CB = AnsweringAccount(EV, connect_to=PROBE.sink.slot,

@@ -213,7 +213,7 @@ except pj.Error as exc:
 lib.destroy()
 """, timeout=60)
     assert r[0] == "Error", r
-    assert r[1] in ("init", "start") and "resolve" in r[2].lower(), r
+    assert r[1] in ("init()", "start()") and "resolve" in r[2].lower(), r
     assert r[3] < 30, r
 
 

@@ -241,7 +241,8 @@ TLS_PORT = int(sys.argv[1])
 lib, (tp,) = ua_lib(transports=("tls",), tls=make_tls(P, ca={ca!r}, verify_server=True))
 ev = Events()
 cfg = pj.AccountConfig("127.0.0.1", "alice", "alice-pw",
-                       registrar=f"sip:127.0.0.1:{{TLS_PORT}};transport=tls")
+                       registrar=f"sip:127.0.0.1:{{TLS_PORT}};transport=tls",
+                       proxy=f"sip:127.0.0.1:{{TLS_PORT}};transport=tls")
 cfg.transport_id = tp._id
 acc = lib.create_account(cfg, cb=AnsweringAccount(ev))
 ev.wait(lambda items: any(e[0] == "reg" for e in items), 15)
