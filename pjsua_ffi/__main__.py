@@ -14,9 +14,9 @@ import time
 
 import pjsua_ffi as pj
 from pjsua_ffi import phone
+from pjsua_ffi._audio import dominant_frequency, read_wav, rms, write_tone
 from pjsua_ffi.buildinfo import version_lines
 from pjsua_ffi.pool import add_subcommands
-from pjsua_ffi._audio import dominant_frequency, read_wav, rms, write_tone
 
 TONE_HZ = 440.0
 

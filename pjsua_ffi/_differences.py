@@ -188,7 +188,11 @@ DIFFERENCES: Tuple[Difference, ...] = (
         "`enable_unsolicited_mwi`, `text_streams`; `CallCallback.on_request`; "
         "`AccountCallback.on_watcher_state`; `Account.send_typing_ind`; `BuddyInfo.note`, "
         "`sub_state_text`, `sub_term_code`; `Transport.enable()`/`disable()` (raise: "
-        "pjsua has no such call); audio from and to numpy; messages up to 16 kB",
+        "pjsua has no such call); audio from and to numpy; messages up to 16 kB; "
+        "`TransportConfig.tls_setting`, `AccountConfig.ipv6_media_use`, "
+        "`MediaConfig.ice_max_host_cands`/`ice_aggressive`/`ice_trickle`, "
+        "`UAConfig.follow_redirects`, `AccountInfo.reg_last_err`/`reg_last_err_msg`, "
+        "`Call.media_transport_info()`, `Lib.tls_failures()`; `pjsua_ffi.aio`",
         "features a legacy program does not use and cannot notice",
         "tests/test_compat.py::test_legacy_names_and_defaults",
     ),

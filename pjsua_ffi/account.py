@@ -36,13 +36,13 @@ class AccountInfo:
     """A snapshot of an account and its registration."""
 
     def __init__(self, ai: Any = None) -> None:
-        self.is_default = False
+        self.is_default: int = False
         self.uri = ""
-        self.reg_active = False
+        self.reg_active: int = False
         self.reg_expires = -1
         self.reg_status = 0
         self.reg_reason = ""
-        self.online_status = False
+        self.online_status: int = False
         self.online_text = ""
         # Beyond the legacy module: why the last registration failed when no SIP
         # response says it (a transport or TLS error), as a status and its text.
@@ -125,6 +125,7 @@ class Account(_Handle):
         self._lib = lib
         self._id = id
         self._deleted = False
+        self._reg_err_msg = ""  # why the last registration failed, from its event
         self._cb: AccountCallback = AccountCallback(self)
         self._buddies: Dict[int, "Buddy"] = {}
         ai = ffi.new("pjsua_acc_info *")  # created by the caller: it is alive
@@ -154,7 +155,7 @@ class Account(_Handle):
             raise Error("info()", self, -1, "Invalid account") from None
         info = AccountInfo(ai)
         if info.reg_status >= 300 and not info.reg_last_err_msg:
-            info.reg_last_err_msg = getattr(self, "_reg_err_msg", "")
+            info.reg_last_err_msg = self._reg_err_msg
         return info
 
     def set_callback(self, cb: Optional[AccountCallback]) -> None:

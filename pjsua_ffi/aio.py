@@ -51,7 +51,17 @@ import itertools
 import logging
 import threading
 import weakref
-from typing import Any, AsyncIterator, Callable, Deque, Dict, List, Optional, Set, Tuple
+from typing import (
+    Any,
+    AsyncGenerator,
+    Callable,
+    Deque,
+    Dict,
+    List,
+    Optional,
+    Set,
+    Tuple,
+)
 
 from ._binding import C
 from .account import Account as _Account
@@ -331,7 +341,7 @@ class _CallTap(CallCallback):
         if self._w._user is not None:
             self._w._user.on_pager_status(body, im_id, code, reason)
 
-    def on_typing(self, is_typing: bool) -> None:
+    def on_typing(self, is_typing: int) -> None:
         if self._w._user is not None:
             self._w._user.on_typing(is_typing)
 
@@ -479,7 +489,7 @@ class Call:
     # -- audio
 
     async def audio_frames(self, chunk_ms: int = 20,
-                           buffer_ms: int = 1000) -> AsyncIterator[Any]:
+                           buffer_ms: int = 1000) -> AsyncGenerator[Any, None]:
         """The caller's audio as int16 numpy arrays (whole frames, about every
         ``chunk_ms``) until the call ends. A consumer slower than the call for more
         than ``buffer_ms`` loses frames (see ``AudioSink.stats()``)."""
@@ -576,7 +586,7 @@ class _AccountTap(AccountCallback):
         if w._user is not None:
             w._user.on_pager_status(to_uri, body, im_id, code, reason)
 
-    def on_typing(self, from_uri: str, contact: str, is_typing: bool) -> None:
+    def on_typing(self, from_uri: str, contact: str, is_typing: int) -> None:
         if self._w._user is not None:
             self._w._user.on_typing(from_uri, contact, is_typing)
 
@@ -728,7 +738,7 @@ class _BuddyTap(BuddyCallback):
         if self._w._user is not None:
             self._w._user.on_pager_status(body, im_id, code, reason)
 
-    def on_typing(self, is_typing: bool) -> None:
+    def on_typing(self, is_typing: int) -> None:
         if self._w._user is not None:
             self._w._user.on_typing(is_typing)
 

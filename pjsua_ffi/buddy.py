@@ -75,7 +75,7 @@ class BuddyInfo:
         self.online_text = ""
         self.activity = PresenceActivity.UNKNOWN
         self.note = ""
-        self.subscribed = False
+        self.subscribed: int = False
         self.sub_state = SubscriptionState.NULL
         self.sub_state_text = "NULL"
         self.sub_term_code = 0

@@ -220,7 +220,7 @@ class AccountConfig:
                                          _ACC_FIELDS))
         self.proxy: List[str] = []
         self.auth_cred: List[AuthCred] = []
-        self.ipv6_media_use: int = IPv6Use.DISABLED  # IPv4 media, as in the legacy build
+        self.ipv6_media_use: int = int(IPv6Use.DISABLED)  # IPv4 media, as legacy builds
         if domain:
             self.build_config(domain, username, password, display, registrar, proxy)
         self.rtp_transport_cfg = TransportConfig()

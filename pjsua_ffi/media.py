@@ -68,8 +68,8 @@ class CodecInfo:
         self.frm_ptime = 0
         self.ptime = 0
         self.pt = 0
-        self.vad_enabled = False
-        self.plc_enabled = False
+        self.vad_enabled: int = False
+        self.plc_enabled: int = False
         if codec_info is not None:
             self.name = from_str(codec_info.codec_id)
             self.priority = int(codec_info.priority)
@@ -90,8 +90,8 @@ class CodecParameter:
 
     def __init__(self, codec_param: Any = None) -> None:
         self.ptime = 0
-        self.vad_enabled = False
-        self.plc_enabled = False
+        self.vad_enabled: int = False
+        self.plc_enabled: int = False
         self._codec_param: Optional[Dict[str, int]] = None
         if codec_param is not None:
             self.ptime = int(codec_param.frm_ptime) * int(codec_param.frm_per_pkt)

@@ -67,7 +67,7 @@ def load_app(spec: str) -> AppFactory:
         obj = getattr(obj, part)
     if not callable(obj):
         raise TypeError(f"{spec} is not callable")
-    return obj  # type: ignore[no-any-return]
+    return obj
 
 
 def parse_hostport(text: str, default_port: int = 0) -> Tuple[str, int]:
@@ -560,8 +560,8 @@ class Pool:
             log.info("worker %d exited with %s", i + 1, proc.returncode)
             self.procs[i] = None
             if self.restart:
-                self.procs[i] = self._spawn(i)
-                print(f"POOL worker{i + 1} restarted pid {self.procs[i].pid}", flush=True)
+                new = self.procs[i] = self._spawn(i)
+                print(f"POOL worker{i + 1} restarted pid {new.pid}", flush=True)
 
     def rolling_restart(self, stop: threading.Event) -> None:
         """Replace every local worker, one at a time: drain it (SIGUSR1), wait until it

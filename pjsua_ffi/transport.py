@@ -21,9 +21,9 @@ class TransportInfo:
     def __init__(self, ti: Any = None) -> None:
         self.type = ""
         self.description = ""
-        self.is_reliable = False
-        self.is_secure = False
-        self.is_datagram = False
+        self.is_reliable: int = False
+        self.is_secure: int = False
+        self.is_datagram: int = False
         self.host = ""
         self.port = 0
         self.ref_cnt = 0
