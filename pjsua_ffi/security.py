@@ -66,7 +66,7 @@ class TLSSetting:
         self.cert_file: str = ""
         self.privkey_file: str = ""
         self.password: str = ""
-        self.method: int = SSLMethod.UNSPECIFIED
+        self.method: int = int(SSLMethod.UNSPECIFIED)
         self.proto: int = 0
         self.ciphers: List[str] = []
         self.verify_server: bool = False

@@ -20,6 +20,8 @@ def attrs(o):
             continue
         if isinstance(v, list):
             out[k] = [attrs(x) if hasattr(x, "__dict__") else repr(x) for x in v]
+        elif isinstance(v, (int, str, float)):  # IntEnum values too: no recursion
+            out[k] = repr(v)
         else:
             out[k] = attrs(v) if hasattr(v, "__dict__") else repr(v)
     return out
@@ -48,11 +50,13 @@ def test_fresh_config_objects_hold_pjsua_runtime_defaults() -> None:
     assert ours["built2"].pop("auth_cred") == []
     # Ours has extra attributes on some classes (listed in _differences); legacy's
     # attributes must all be there with the same values.
+    def legacy_keys(got: object, want: object) -> object:
+        if isinstance(want, dict) and isinstance(got, dict):
+            return {k: legacy_keys(v, want[k]) for k, v in got.items() if k in want}
+        return got
+
     for name, want in legacy.items():
-        got = ours[name]
-        if isinstance(want, dict):
-            got = {k: v for k, v in got.items() if k in want}
-        assert got == want, name
+        assert legacy_keys(ours[name], want) == want, name
     assert ours["MediaConfig"]["enable_ice"] == "0"
     assert ours["AccountConfig"]["reg_timeout"] == "300"
 
@@ -698,7 +702,7 @@ def test_methods_of_an_ended_call() -> None:
 
 # B transfers A's call to C: what each callback sees, per receiver.
 BLIND_TRANSFER = """
-import re, time
+import os, re, sys, time
 def norm(x):
     return re.sub(r"127\\.0\\.0\\.1:\\d+", "P", repr(x))
 log = []
@@ -756,7 +760,10 @@ by = {}
 for e in log:
     by.setdefault(e[0], []).append(e[1:])
 report(**by)
-lib.destroy()
+# Legacy's destroy() after a transfer crashes now and then (a segfault in its
+# garbage collection): what the program saw is reported above, so end here.
+sys.stdout.flush()
+os._exit(0)
 """
 
 
