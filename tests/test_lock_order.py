@@ -1,11 +1,12 @@
 """pjsua's lock order: a dialog's lock first, then PJSUA_LOCK. Two paths of pjproject
 2.17 took them the other way round and deadlocked against a thread that keeps the rule
-(see build_pjsip.py's SOURCE_FIXES). Each test drives its interleaving on purpose, over
-and over, from a raw SIP socket, so that the old code hangs within seconds; a
-watchdog then prints every thread's C and Python stack and fails the test at once.
+(see build_pjsip.py's SOURCE_FIXES), and so did our own pres_notify shim (presence.c).
+Each test drives one interleaving on purpose, over and over, from a raw SIP socket, so
+that the old code hangs within seconds; a watchdog then prints every thread's C and
+Python stack and fails the test at once.
 
-``pytest -k lock_order`` selects both. ``PJSUA_FFI_LOCK_ORDER_SECONDS`` sets how long
-each one keeps trying (default 10).
+``pytest -k lock_order`` selects all three. ``PJSUA_FFI_LOCK_ORDER_SECONDS`` sets how
+long each one keeps trying (default 10).
 """
 
 from __future__ import annotations
