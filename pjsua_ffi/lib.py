@@ -695,11 +695,23 @@ class Lib(_MediaMixin):
 
     def thread_register(self, name: str) -> None:
         """Register the calling thread with pjlib (done automatically on every call)."""
-        self._enter("thread_register", self)
+        # Without the library lock, as in the legacy module: it does not wait for another
+        # thread's auto_lock(). Registering touches only this thread's pjlib record; the
+        # gate still keeps destroy() from closing pjlib meanwhile.
+        data = to_bytes(name, "name")[:31]
+        with self._gate_lock:
+            if self._state not in (_INITIALIZED, _STARTED):
+                raise Error("thread_register", self, C.PJ_EINVALIDOP,
+                            _state_text(self._state))
+            self._in_flight += 1
         try:
-            C.pjffi_thread_register(to_bytes(name, "name")[:31])
+            C.pjffi_thread_register(data)
+            self._tls.registered = True
         finally:
-            self._leave()
+            with self._gate_lock:
+                self._in_flight -= 1
+                if self._in_flight == 0 and self._state == _CLOSING:
+                    self._gate.notify_all()
 
     def verify_sip_url(self, sip_url: str) -> int:
         """0 if ``sip_url`` is a valid SIP (or SIPS) URI, else an error status."""

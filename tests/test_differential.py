@@ -193,7 +193,6 @@ STILL_DIFFERENT: Dict[str, str] = {
     "sample_presence": "buddy-match: legacy does not match its own SUBSCRIBE/MESSAGE "
                        "(From without port) to the buddy; legacy exits 1 from a "
                        "SystemError in destroy()",
-    "threads": "thread_register() waits for another thread's auto_lock() in ours",
     "typing_in_call": "NOT STRICT, a bug of ours that shows in about 3 runs of 8: typing "
                       "inside a call reaches AccountCallback.on_typing: when the MESSAGE "
                       "arrives, pjsua_call_get_user_data(0) is NULL although "
