@@ -120,7 +120,7 @@ _PY_TOKENS = itertools.count(-1, -1)
 Delivery = Optional[Tuple[Any, ...]]
 
 
-class _LibLock:
+class _LibMutex:
     """Holds the library lock from creation until ``release()``, ``del``, or the end
     of a ``with`` block (the legacy idiom is ``lck = lib.auto_lock(); ...; del lck``)."""
 
@@ -133,7 +133,7 @@ class _LibLock:
         if lock is not None:
             lock.release()
 
-    def __enter__(self) -> "_LibLock":
+    def __enter__(self) -> "_LibMutex":
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -236,8 +236,7 @@ class Lib(_MediaMixin):
              media_cfg: Optional[MediaConfig] = None) -> None:
         """Initialise pjsua with these settings (defaults where None)."""
         if self._state != _CREATED:
-            raise Error("init", self, C.PJ_EINVALIDOP,
-                        "init() may be called once, right after Lib()")
+            raise Error("init", self, C.PJ_EINVALIDOP)  # pjsua's text, as legacy shows
         ua_cfg = ua_cfg or UAConfig()
         log_cfg = log_cfg or LogConfig()
         media_cfg = media_cfg or MediaConfig()
@@ -688,10 +687,10 @@ class Lib(_MediaMixin):
 
     # ------------------------------------------------------------------ utilities
 
-    def auto_lock(self) -> _LibLock:
+    def auto_lock(self) -> _LibMutex:
         """Hold the library lock (no callback runs meanwhile) until the returned object
         is released, deleted, or its ``with`` block ends."""
-        return _LibLock(_NO_LOCK if self._tls.unlocked else self._lock)
+        return _LibMutex(_NO_LOCK if self._tls.unlocked else self._lock)
 
     def thread_register(self, name: str) -> None:
         """Register the calling thread with pjlib (done automatically on every call)."""
