@@ -184,9 +184,6 @@ STILL_DIFFERENT: Dict[str, str] = {
                        "legacy one more CONFIRMED; legacy hangup_all() raises SystemError "
                        "and is_valid() after destroy returns 70004",
     "im_presence": "BuddyInfo.contact is always '' in legacy",
-    "media": "Error texts of create_player/create_playlist on a missing file and of a "
-             "second recorder_destroy/playlist_destroy (ours' own words, legacy pjsua's); "
-             "playlist_get_slot() 4 vs 3",
     "sample_presence": "buddy-match: legacy does not match its own SUBSCRIBE/MESSAGE "
                        "(From without port) to the buddy; legacy exits 1 from a "
                        "SystemError in destroy()",
