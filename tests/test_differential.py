@@ -183,7 +183,6 @@ STILL_DIFFERENT: Dict[str, str] = {
                        "2,4,2,...); a REFER with Replaces to the call's own peer gives "
                        "legacy one more CONFIRMED; legacy hangup_all() raises SystemError "
                        "and is_valid() after destroy returns 70004",
-    "im_presence": "BuddyInfo.contact is always '' in legacy",
     "sample_presence": "buddy-match: legacy does not match its own SUBSCRIBE/MESSAGE "
                        "(From without port) to the buddy; legacy exits 1 from a "
                        "SystemError in destroy()",
