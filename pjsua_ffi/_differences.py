@@ -87,7 +87,9 @@ DIFFERENCES: Tuple[Difference, ...] = (
         "50 ms, so SIP stops while a callback runs or another thread holds the lock",
         "one thread (`pjsua-callbacks`) delivers callbacks under the library lock, in "
         "order; SIP keeps running while callbacks or `auto_lock()` holders take their "
-        "time; inside a callback `call.info()` is the snapshot of that event",
+        "time; inside a callback `call.info()` is the snapshot of that event (so "
+        "which free conference slot a call's stream gets after a re-INVITE, which "
+        "depends on whether the bridge's clock ticked meanwhile, may differ)",
         "no 50 ms stall per event; a slow callback does not stop retransmissions",
         "tests/test_lib.py::test_callback_sees_the_state_of_its_own_event",
     ),
