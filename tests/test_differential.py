@@ -186,12 +186,6 @@ STILL_DIFFERENT: Dict[str, str] = {
     "sample_presence": "buddy-match: legacy does not match its own SUBSCRIBE/MESSAGE "
                        "(From without port) to the buddy; legacy exits 1 from a "
                        "SystemError in destroy()",
-    "typing_in_call": "NOT STRICT, a bug of ours that shows in about 3 runs of 8: typing "
-                      "inside a call reaches AccountCallback.on_typing: when the MESSAGE "
-                      "arrives, pjsua_call_get_user_data(0) is NULL although "
-                      "on_incoming_call (helpers.c) set the token and Lib._calls holds it, "
-                      "so im._call_of() finds no Call (legacy: always "
-                      "CallCallback.on_typing)",
     "transfer": "transfer-call: legacy routes the events of the call pjsua makes for a "
                 "REFER to the transferred call's callback; on_replaced's new call "
                 "differs; legacy hangup_all() raises SystemError",
