@@ -211,6 +211,23 @@ DIFFERENCES: Tuple[Difference, ...] = (
         "tests/test_presence.py::test_subscribe_and_follow_status_changes",
     ),
     Difference(
+        "callback-error-leaks",
+        "an exception raised by a callback that pjsua runs inside a library call (as "
+        "`hangup_all()` does when it ends calls) is left pending, so that call raises "
+        "`SystemError`",
+        "exceptions in callbacks are logged and the call returns as usual",
+        "an application's callback bug must not turn into a failure of an unrelated call",
+        "tests/test_lib.py::test_exception_in_callback_is_logged_and_events_keep_coming",
+    ),
+    Difference(
+        "valid-after-destroy",
+        "`Call.is_valid()` after `lib.destroy()` returns pjsua's error status (a true "
+        "value)",
+        "it returns 0",
+        "a call of a destroyed library is not valid; a true value invites using it",
+        "tests/test_calls.py::test_account_and_call_utilities",
+    ),
+    Difference(
         "extras",
         "(absent)",
         "more than the legacy API: `UAConfig.outbound_proxy`, `stun_ignore_failure`, "

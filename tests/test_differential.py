@@ -179,10 +179,6 @@ def explain(legacy: Dict[str, List[Any]], ours: Dict[str, List[Any]]) -> str:
 # equal its entry must go (an XPASS fails), so the list only ever shrinks. Each entry is
 # either a divergence still to fix or one for pjsua_ffi/_differences.py.
 STILL_DIFFERENT: Dict[str, str] = {
-    "call_in_process": "conference slot numbers after re-INVITEs (legacy 1,3,2,... ours "
-                       "2,4,2,...); a REFER with Replaces to the call's own peer gives "
-                       "legacy one more CONFIRMED; legacy hangup_all() raises SystemError "
-                       "and is_valid() after destroy returns 70004",
     "sample_presence": "buddy-match: legacy does not match its own SUBSCRIBE/MESSAGE "
                        "(From without port) to the buddy; legacy exits 1 from a "
                        "SystemError in destroy()",
