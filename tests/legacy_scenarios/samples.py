@@ -14,29 +14,14 @@ import re
 import sys
 import threading
 import time
-import warnings
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from tests.legacy_scenarios.tracer import T
+from tools.legacy import convert_py2 as convert
+from tools.legacy import samples_source
 
-SAMPLES = Path(__file__).resolve().parents[2] / "vendor" / "pjproject" / "pjsip-apps" / \
-    "src" / "python" / "samples"
+SAMPLES = samples_source()
 _LOG_LINE = re.compile(r"^\s*\d\d:\d\d:\d\d\.\d{3} ")
-
-
-def convert(source: str) -> str:
-    """Python 2 source to Python 3 with the standard 2to3 fixers."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            from lib2to3 import refactor  # type: ignore[import-not-found]
-            fixers = "lib2to3.fixes"
-        except ImportError:
-            from fissix import refactor  # type: ignore[import-not-found,no-redef]
-            fixers = "fissix.fixes"
-    tool = refactor.RefactoringTool(refactor.get_fixers_from_package(fixers))
-    return str(tool.refactor_string(source, "sample"))
 
 
 class _Output(io.TextIOBase):
