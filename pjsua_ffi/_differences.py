@@ -168,9 +168,11 @@ DIFFERENCES: Tuple[Difference, ...] = (
         "transfer-call",
         "the call pjsua makes for an accepted transfer (REFER) carries the transferred "
         "call's user data, so its events reach the transferred call's callback, whose "
-        "`info()` shows the old call",
+        "`info()` shows the old call; so does the call that replaces another (INVITE "
+        "with Replaces): `on_replaced` is given the replaced `Call` itself",
         "that call is a `Call` of its own, without a callback until the application sets "
-        "one; the transferred call's callback sees only its own events",
+        "one; the transferred call's callback sees only its own events; `on_replaced` "
+        "is given the new call",
         "one callback reporting two calls' states as one call's is a trap",
         "tests/test_legacy_diff.py::test_blind_transfer_callbacks",
     ),

@@ -180,11 +180,9 @@ def explain(legacy: Dict[str, List[Any]], ours: Dict[str, List[Any]]) -> str:
 # either a divergence still to fix or one for pjsua_ffi/_differences.py.
 STILL_DIFFERENT: Dict[str, str] = {
     "sample_presence": "buddy-match: legacy does not match its own SUBSCRIBE/MESSAGE "
-                       "(From without port) to the buddy; legacy exits 1 from a "
-                       "SystemError in destroy()",
-    "transfer": "transfer-call: legacy routes the events of the call pjsua makes for a "
-                "REFER to the transferred call's callback; on_replaced's new call "
-                "differs; legacy hangup_all() raises SystemError",
+                       "(From without port) to the buddy, so the sample's dialogue "
+                       "takes another path; legacy exits 1 from a SystemError in "
+                       "destroy() (callback-error-leaks). Both listed differences",
 }
 
 
