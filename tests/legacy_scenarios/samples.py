@@ -70,9 +70,11 @@ class _Script(io.TextIOBase):
         with self.out.cv:
             ok = self.out.cv.wait_for(lambda: re.search(pattern, self.out.text, re.M),
                                       self.timeout)
-        if line == "__URI__":  # the program's own SIP URI, as it printed it
+        if line in ("__URI__", "__URI_BY_NAME__"):
+            # The program's own SIP URI, as it printed it (or with its host by name).
             found = re.search(r"My SIP URI is (\S+)", self.out.text)
-            line = found.group(1) if found else ""
+            uri = found.group(1) if found else ""
+            line = uri if line == "__URI__" else uri.replace("127.0.0.1", "localhost")
         T.ev("stdin", pattern, bool(ok), line)
         time.sleep(0.3)  # let the program settle, as a person at the keyboard would
         return line + "\n"
