@@ -72,6 +72,7 @@ T.call("call.is_valid() after", call.is_valid)
 T.call("call.info() after", call.info)
 T.call("call.hangup() after", call.hangup)
 T.call("call.dial_dtmf() after", call.dial_dtmf, "1")
+T.call("call.transfer_to_call() after", call.transfer_to_call, bcall)
 c2 = T.call("make_call() to a user who declines", a.make_call, uri(tp_b, "busy"), CallTrace(
     "alice/call2"))
 time.sleep(0.2)

@@ -40,6 +40,10 @@ class Quiet(pj.CallCallback):
     def on_replaced(self, new_call: object) -> None:
         T.ev("replaced", "on_replaced")
 
+    def on_replace_request(self, code: int, reason: str) -> object:
+        T.ev("replaced", "on_replace_request", code, reason)
+        return pj.CallCallback.on_replace_request(self, code, reason)
+
 
 def quiet(calls: list) -> None:
     for call in calls:
