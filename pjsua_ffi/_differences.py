@@ -87,7 +87,9 @@ DIFFERENCES: Tuple[Difference, ...] = (
         "50 ms, so SIP stops while a callback runs or another thread holds the lock",
         "one thread (`pjsua-callbacks`) delivers callbacks under the library lock, in "
         "order; SIP keeps running while callbacks or `auto_lock()` holders take their "
-        "time; inside a callback `call.info()` is the snapshot of that event",
+        "time; inside a callback `call.info()` is the snapshot of that event (so "
+        "which free conference slot a call's stream gets after a re-INVITE, which "
+        "depends on whether the bridge's clock ticked meanwhile, may differ)",
         "no 50 ms stall per event; a slow callback does not stop retransmissions",
         "tests/test_lib.py::test_callback_sees_the_state_of_its_own_event",
     ),
@@ -166,9 +168,11 @@ DIFFERENCES: Tuple[Difference, ...] = (
         "transfer-call",
         "the call pjsua makes for an accepted transfer (REFER) carries the transferred "
         "call's user data, so its events reach the transferred call's callback, whose "
-        "`info()` shows the old call",
+        "`info()` shows the old call; so does the call that replaces another (INVITE "
+        "with Replaces): `on_replaced` is given the replaced `Call` itself",
         "that call is a `Call` of its own, without a callback until the application sets "
-        "one; the transferred call's callback sees only its own events",
+        "one; the transferred call's callback sees only its own events; `on_replaced` "
+        "is given the new call",
         "one callback reporting two calls' states as one call's is a trap",
         "tests/test_legacy_diff.py::test_blind_transfer_callbacks",
     ),
@@ -180,6 +184,50 @@ DIFFERENCES: Tuple[Difference, ...] = (
         "went on); the `cont` it is given is pjsua's suggestion, as in legacy",
         "callbacks run on the callback thread, never inside pjsua",
         "tests/test_legacy_diff.py::test_blind_transfer_callbacks",
+    ),
+    Difference(
+        "set-codec-parameter",
+        "`set_codec_parameter()` always raises `TypeError` on Python 3 (it divides "
+        "`ptime` with `/` and hands the float to a C field that takes an int), so "
+        "nothing changes",
+        "the `ptime`, `vad_enabled` and `plc_enabled` given are applied",
+        "a call that can never succeed is a bug; the method's purpose is clear",
+        "tests/test_media.py::test_codecs_enumerated_with_parameters_and_settable",
+    ),
+    Difference(
+        "recorder-destroy-waits",
+        "`recorder_destroy()` returns while the bridge still holds the recorder (its "
+        "slot and WAV file are let go on a later clock tick), so a port created right "
+        "after gets a higher slot number",
+        "`recorder_destroy()` returns once the bridge let go of it: the WAV file is "
+        "complete and the slot free",
+        "a program reads the file it recorded right after stopping",
+        "tests/test_media.py::test_players_playlists_recorders_and_levels",
+    ),
+    Difference(
+        "buddy-contact",
+        "`BuddyInfo.contact` is always `''`: pjsua (2.14-2.17) means to record it from "
+        "the 2xx to its SUBSCRIBE but its check never matches",
+        "the buddy's Contact from the subscription's dialog, once there is one",
+        "the field is documented as the buddy's Contact; an always-empty value is a bug",
+        "tests/test_presence.py::test_subscribe_and_follow_status_changes",
+    ),
+    Difference(
+        "callback-error-leaks",
+        "an exception raised by a callback that pjsua runs inside a library call (as "
+        "`hangup_all()` does when it ends calls) is left pending, so that call raises "
+        "`SystemError`",
+        "exceptions in callbacks are logged and the call returns as usual",
+        "an application's callback bug must not turn into a failure of an unrelated call",
+        "tests/test_lib.py::test_exception_in_callback_is_logged_and_events_keep_coming",
+    ),
+    Difference(
+        "valid-after-destroy",
+        "`Call.is_valid()` after `lib.destroy()` returns pjsua's error status (a true "
+        "value)",
+        "it returns 0",
+        "a call of a destroyed library is not valid; a true value invites using it",
+        "tests/test_calls.py::test_account_and_call_utilities",
     ),
     Difference(
         "extras",

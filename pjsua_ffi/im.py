@@ -35,7 +35,15 @@ from ._binding import (
 from .buddy import Buddy, buddy_of
 from .call import Call
 from .errors import Error
-from .lib import Delivery, Lib, _dispatch_call, _uri_text, register_handler, uri_error
+from .lib import (
+    Delivery,
+    Lib,
+    _call_for,
+    _dispatch_call,
+    _uri_text,
+    register_handler,
+    uri_error,
+)
 
 if TYPE_CHECKING:
     from .account import Account
@@ -135,11 +143,12 @@ def _recall(lib: Lib, key: int) -> Tuple[Optional[Union["Account", Buddy, Call]]
 # ---------------------------------------------------------------------- C → Python
 
 
-def _call_of(lib: Lib, call_id: int) -> Optional["Call"]:
-    if call_id < 0:
+def _call_of(lib: Lib, ev: Any) -> Optional["Call"]:
+    """The call a MESSAGE came in, from the user data C read when it arrived: asked
+    again now, pjsua may have cleared it (a BYE right after resets the call slot)."""
+    if ev.call_id < 0:
         return None
-    token = ptr_to_int(C.pjsua_call_get_user_data(call_id))
-    return lib._calls.get(token) if token else None
+    return _call_for(lib, ev)
 
 
 def _account_ref(lib: Lib, acc_id: int) -> Any:
@@ -158,7 +167,7 @@ def _account(lib: Lib, ref: Any) -> Optional["Account"]:
 def _ev_pager(lib: Lib, ev: Any) -> Delivery:
     mime = from_str(ev.s[3])
     body = MessageBody(from_str_bytes(ev.s[4]), mime)
-    call = _call_of(lib, ev.call_id)
+    call = _call_of(lib, ev)
     if call is not None:
         return (_dispatch_call, call, None, "on_pager", mime, body)
     from_uri = from_str(ev.s[0])
@@ -211,7 +220,7 @@ def _deliver_pager_status(lib: Lib, snapshot: None, ref: Any, sender: Any, to_ur
 
 def _ev_typing(lib: Lib, ev: Any) -> Delivery:
     is_typing = int(ev.flag)  # an int, as the legacy module gives it
-    call = _call_of(lib, ev.call_id)
+    call = _call_of(lib, ev)
     if call is not None:
         return (_dispatch_call, call, None, "on_typing", is_typing)
     from_uri = from_str(ev.s[0])

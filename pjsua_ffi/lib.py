@@ -121,7 +121,7 @@ _PY_TOKENS = itertools.count(-1, -1)
 Delivery = Optional[Tuple[Any, ...]]
 
 
-class _LibLock:
+class _LibMutex:
     """Holds the library lock from creation until ``release()``, ``del``, or the end
     of a ``with`` block (the legacy idiom is ``lck = lib.auto_lock(); ...; del lck``)."""
 
@@ -134,7 +134,7 @@ class _LibLock:
         if lock is not None:
             lock.release()
 
-    def __enter__(self) -> "_LibLock":
+    def __enter__(self) -> "_LibMutex":
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -238,8 +238,7 @@ class Lib(_MediaMixin):
              media_cfg: Optional[MediaConfig] = None) -> None:
         """Initialise pjsua with these settings (defaults where None)."""
         if self._state != _CREATED:
-            raise Error("init", self, C.PJ_EINVALIDOP,
-                        "init() may be called once, right after Lib()")
+            raise Error("init", self, C.PJ_EINVALIDOP)  # pjsua's text, as legacy shows
         ua_cfg = ua_cfg or UAConfig()
         log_cfg = log_cfg or LogConfig()
         media_cfg = media_cfg or MediaConfig()
@@ -697,18 +696,30 @@ class Lib(_MediaMixin):
 
     # ------------------------------------------------------------------ utilities
 
-    def auto_lock(self) -> _LibLock:
+    def auto_lock(self) -> _LibMutex:
         """Hold the library lock (no callback runs meanwhile) until the returned object
         is released, deleted, or its ``with`` block ends."""
-        return _LibLock(_NO_LOCK if self._tls.unlocked else self._lock)
+        return _LibMutex(_NO_LOCK if self._tls.unlocked else self._lock)
 
     def thread_register(self, name: str) -> None:
         """Register the calling thread with pjlib (done automatically on every call)."""
-        self._enter("thread_register", self)
+        # Without the library lock, as in the legacy module: it does not wait for another
+        # thread's auto_lock(). Registering touches only this thread's pjlib record; the
+        # gate still keeps destroy() from closing pjlib meanwhile.
+        data = to_bytes(name, "name")[:31]
+        with self._gate_lock:
+            if self._state not in (_INITIALIZED, _STARTED):
+                raise Error("thread_register", self, C.PJ_EINVALIDOP,
+                            _state_text(self._state))
+            self._in_flight += 1
         try:
-            C.pjffi_thread_register(to_bytes(name, "name")[:31])
+            C.pjffi_thread_register(data)
+            self._tls.registered = True
         finally:
-            self._leave()
+            with self._gate_lock:
+                self._in_flight -= 1
+                if self._in_flight == 0 and self._state == _CLOSING:
+                    self._gate.notify_all()
 
     def verify_sip_url(self, sip_url: str) -> int:
         """0 if ``sip_url`` is a valid SIP (or SIPS) URI, else an error status."""

@@ -360,7 +360,7 @@ class _MediaMixin:
         pid = _int(player_id, "player_id")
         player = self._media.players.get(pid)
         if player is None:
-            raise Error(op, self, C.PJ_EINVAL, f"no player {pid}")
+            raise Error(op, self, C.PJ_EINVAL)  # pjsua's text, as legacy shows
         if playlist is not None and player.playlist != playlist:
             kind = "a playlist" if player.playlist else "a file player"
             raise Error(op, self, C.PJ_EINVALIDOP, f"player {pid} is {kind}")
@@ -464,14 +464,14 @@ class _MediaMixin:
         rid = _int(rec_id, "rec_id")
         slot = self._media.recorders.get(rid)
         if slot is None:
-            raise Error("recorder_get_conf_port", self, C.PJ_EINVAL, f"no recorder {rid}")
+            raise Error("recorder_get_conf_port", self, C.PJ_EINVAL)
         return slot
 
     def recorder_destroy(self, rec_id: int) -> None:
         """Stop recording. The WAV file is complete when this returns."""
         rid = _int(rec_id, "rec_id")
         if rid not in self._media.recorders:
-            raise Error("recorder_destroy", self, C.PJ_EINVAL, f"no recorder {rid}")
+            raise Error("recorder_destroy", self, C.PJ_EINVAL)
         done = ffi.new("int *")
         # Waits (without the GIL) for the bridge to let go of the file; see media_port.c.
         self._call("recorder_destroy", C.pjffi_recorder_destroy_sync, rid,
@@ -646,5 +646,5 @@ def _wav_file(filename: Any, op: str, obj: Any) -> str:
     if len(data) >= _MAXPATH:
         raise Error(op, obj, C.PJ_EINVAL, f"file name too long: {filename}")
     if not os.path.isfile(filename):
-        raise Error(op, obj, C.PJ_ENOTFOUND, f"no such file: {filename}")
+        raise Error(op, obj, C.PJ_ENOTFOUND)  # pjsua's text, as legacy shows
     return filename

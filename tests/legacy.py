@@ -51,16 +51,14 @@ def attempt(fn, *args, **kw):
 @functools.lru_cache(maxsize=1)
 def legacy_dir() -> Tuple[Optional[Path], str]:
     """The folder holding the built legacy module, or (None, why it is missing)."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     sys.path.insert(0, str(ROOT))
     try:
-        import run  # benchmarks/run.py
+        from tools.legacy import build_legacy
 
-        return Path(run.build_legacy(False)), ""
+        return build_legacy(False), ""
     except Exception as exc:  # noqa: BLE001  (reported as the skip reason)
         return None, f"the legacy module cannot be built here: {exc}"
     finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
         sys.path.remove(str(ROOT))
 
 

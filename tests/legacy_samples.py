@@ -1,10 +1,11 @@
 """Run pjproject's own legacy sample programs (``samples/*.py``) on either module.
 
-The samples are Python 2 programs: they are converted with lib2to3 at run time into a
-temporary folder (never copied into the repository). ``call.py`` is run twice in a
-network namespace with only a loopback interface (``unshare -n``): a callee, driven
-through its menu on standard input, and a caller given the callee's URI. What both print
-is returned, with pjsua's own log lines and volatile values (ports, times) normalised.
+The samples are Python 2 programs: they are converted at run time (tools/legacy.py:
+lib2to3, else fissix) into a temporary folder (never copied into the repository).
+``call.py`` is run twice in a network namespace with only a loopback interface
+(``unshare -n``): a callee, driven through its menu on standard input, and a caller
+given the callee's URI. What both print is returned, with pjsua's own log lines and
+volatile values (ports, times) normalised.
 
 Run as a script inside the namespace: ``python legacy_samples.py call SAMPLES_DIR``.
 """
@@ -23,24 +24,17 @@ from typing import Dict, List
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-SAMPLES = ROOT / "vendor" / "pjproject" / "pjsip-apps" / "src" / "python" / "samples"
+sys.path.insert(0, str(ROOT))
+from tools.legacy import convert_py2, samples_source  # noqa: E402
+
+SAMPLES = samples_source()
 _LOG_LINE = re.compile(r"^\s*\d\d:\d\d:\d\d\.\d{3}\s")
 
 
 def convert(name: str, out_dir: Path) -> Path:
     """``samples/<name>.py`` converted to Python 3 (print and except only need it)."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from lib2to3 import refactor
-
-        fixers = refactor.get_fixers_from_package("lib2to3.fixes")
-        tool = refactor.RefactoringTool(fixers)
-        source = (SAMPLES / f"{name}.py").read_text()
-        tree = tool.refactor_string(source, name)
     dst = out_dir / f"{name}.py"
-    dst.write_text(str(tree))
+    dst.write_text(convert_py2((SAMPLES / f"{name}.py").read_text(), name))
     return dst
 
 

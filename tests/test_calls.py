@@ -332,8 +332,9 @@ lib.hangup_all()
 for e in logs:
     assert e.wait(lambda i: any(x[:2] == ("state", "DISCONNECTED") for x in i))
 out["after_hangup_all"] = [c.is_valid() for c in calls]
-report(**out)
 lib.destroy()
+out["after_destroy"] = [c.is_valid() for c in calls]
+report(**out)
 """)
     assert r["default_a"] is True and r["default_b"] is False
     assert r["default_after"] == [False, True]
@@ -346,3 +347,5 @@ lib.destroy()
     # is_datagram/is_reliable are the flag bits (4 and 0 for UDP), as in the legacy module
     assert r["transport"] == ["UDP", "127.0.0.1", True, 4, 0, True, True]
     assert r["after_hangup_all"] == [False, False, False]
+    # Legacy gives pjsua's error status (a true value) once the library is gone.
+    assert r["after_destroy"] == [0, 0, 0]

@@ -56,6 +56,28 @@ def legacy_source() -> Path:
     return VENDOR / "pjsip-apps" / "src" / "python"
 
 
+def samples_source() -> Path:
+    """The legacy sample programs (Python 2), run by the tests converted, never copied."""
+    return legacy_source() / "samples"
+
+
+def convert_py2(source: str, name: str = "sample") -> str:
+    """Python 2 source to Python 3 with the standard 2to3 fixers: lib2to3 where Python
+    still has it (up to 3.12), else fissix, its fork on PyPI (tools/dev installs it)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            from lib2to3 import refactor  # type: ignore[import-not-found]
+            fixers = "lib2to3.fixes"
+        except ImportError:
+            from fissix import refactor  # type: ignore[import-not-found,no-redef]
+            fixers = "fissix.fixes"
+        tool = refactor.RefactoringTool(refactor.get_fixers_from_package(fixers))
+        return str(tool.refactor_string(source, name))
+
+
 def build_legacy(text_off: bool = False) -> Path:
     """Build the legacy module out of the repo, into the cache, against vendor/pjproject's
     static libraries (once; a stamp notes what it was built from). ``text_off`` builds

@@ -61,7 +61,8 @@ time.sleep(0.6)
 T.call("answer() on the caller's side", call.answer, 200)
 T.call("call.set_callback()", call.set_callback, ca)
 T.call("transfer() to a bad uri", call.transfer, "not a uri")
-T.call("transfer_to_call(self)", call.transfer_to_call, bcall)
+# No transfer_to_call() to the call's own peer here: the call pjsua makes for it is the
+# deliberate difference "transfer-call" (transfer.py compares transfers between calls).
 time.sleep(1)
 T.call("hangup()", call.hangup, 486, "Busy Here", hdr_list=[("X-Bye", "1")])
 wait(lambda: pj.CallState.DISCONNECTED in ca.states)
@@ -71,12 +72,19 @@ T.call("call.is_valid() after", call.is_valid)
 T.call("call.info() after", call.info)
 T.call("call.hangup() after", call.hangup)
 T.call("call.dial_dtmf() after", call.dial_dtmf, "1")
+T.call("call.transfer_to_call() after", call.transfer_to_call, bcall)
 c2 = T.call("make_call() to a user who declines", a.make_call, uri(tp_b, "busy"), CallTrace(
     "alice/call2"))
 time.sleep(0.2)
-T.call("hangup_all()", lib.hangup_all)
+# Legacy's hangup_all() may raise SystemError here (the deliberate difference
+# "callback-error-leaks"): called, not compared.
+try:
+    lib.hangup_all()
+except SystemError:
+    pass
 wait(lambda: not c2.is_valid(), 5)
 time.sleep(0.5)
 lib.destroy()
 T.call("call.info() after destroy", call.info)
-T.call("call.is_valid() after destroy", call.is_valid)
+# Legacy: pjsua's error status (the deliberate difference "valid-after-destroy").
+T.call("call.is_valid() after destroy", lambda: type(call.is_valid()).__name__)

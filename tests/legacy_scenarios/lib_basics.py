@@ -66,9 +66,12 @@ T.note("codec parameter", [param.vad_enabled, param.plc_enabled, str(param)])
 param.vad_enabled = 0
 param.plc_enabled = 1
 param.ptime = 40
-T.call("set_codec_parameter()", lib.set_codec_parameter, name, param)
-after = lib.get_codec_parameter(name)
-T.note("codec parameter after set", [after.vad_enabled, after.plc_enabled, after.ptime])
+# Legacy set_codec_parameter() always raises TypeError (the deliberate difference
+# "set-codec-parameter"; its own test shows ours applies the values): called, not compared.
+try:
+    lib.set_codec_parameter(name, param)
+except TypeError:
+    pass
 T.call("set_codec_priority()", lib.set_codec_priority, name, 0)
 T.call("set_codec_priority(kw)", lib.set_codec_priority, name="PCMU/8000/1", priority=200)
 T.obj("codecs after priorities", [c.priority for c in lib.enum_codecs()])

@@ -8,7 +8,7 @@ NEEDS_NETNS = True
 
 samples.run("presence.py", [], [
     (r"My SIP URI is (\S+)", "a"),
-    (r"Enter buddy URI", "__URI__"),
+    (r"Enter buddy URI", "__URI_BY_NAME__"),
     (r"Press \"A\" to accept", "A"),
     (r"is Online", "i"),
     (r"Type the message", "hello me"),

@@ -14,29 +14,14 @@ import re
 import sys
 import threading
 import time
-import warnings
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from tests.legacy_scenarios.tracer import T
+from tools.legacy import convert_py2 as convert
+from tools.legacy import samples_source
 
-SAMPLES = Path(__file__).resolve().parents[2] / "vendor" / "pjproject" / "pjsip-apps" / \
-    "src" / "python" / "samples"
+SAMPLES = samples_source()
 _LOG_LINE = re.compile(r"^\s*\d\d:\d\d:\d\d\.\d{3} ")
-
-
-def convert(source: str) -> str:
-    """Python 2 source to Python 3 with the standard 2to3 fixers."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            from lib2to3 import refactor  # type: ignore[import-not-found]
-            fixers = "lib2to3.fixes"
-        except ImportError:
-            from fissix import refactor  # type: ignore[import-not-found,no-redef]
-            fixers = "fissix.fixes"
-    tool = refactor.RefactoringTool(refactor.get_fixers_from_package(fixers))
-    return str(tool.refactor_string(source, "sample"))
 
 
 class _Output(io.TextIOBase):
@@ -85,9 +70,11 @@ class _Script(io.TextIOBase):
         with self.out.cv:
             ok = self.out.cv.wait_for(lambda: re.search(pattern, self.out.text, re.M),
                                       self.timeout)
-        if line == "__URI__":  # the program's own SIP URI, as it printed it
+        if line in ("__URI__", "__URI_BY_NAME__"):
+            # The program's own SIP URI, as it printed it (or with its host by name).
             found = re.search(r"My SIP URI is (\S+)", self.out.text)
-            line = found.group(1) if found else ""
+            uri = found.group(1) if found else ""
+            line = uri if line == "__URI__" else uri.replace("127.0.0.1", "localhost")
         T.ev("stdin", pattern, bool(ok), line)
         time.sleep(0.3)  # let the program settle, as a person at the keyboard would
         return line + "\n"
