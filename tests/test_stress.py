@@ -54,6 +54,10 @@ class Watch(pj.BuddyCallback):
     def on_state(self):
         self.buddy.info()
         bump("presence")
+    # A's pagers go to b's address, which is this buddy's: as in the legacy module,
+    # their statuses come here, not to A's account callback.
+    def on_pager_status(self, body, im_id, code, reason):
+        bump("status_ok" if code == 200 else "status_bad")
 
 b = ua_account(lib, tp_b, "b", cb=B(), set_default=False)
 a = ua_account(lib, tp_a, "a", cb=A())
