@@ -19,7 +19,7 @@ except ImportError as exc:
     raise ImportError(f"{exc}: pjsua_ffi needs the system's ALSA library "
                       "(Debian/Ubuntu: apt-get install libasound2; Fedora: alsa-lib)") from exc
 from ._pjsua import lib as C  # noqa: N812  (C is the conventional name here)
-from .errors import Error
+from .errors import Error, set_status_text
 
 __all__ = ["ffi", "C", "check", "strerror", "to_bytes", "set_str", "new_str", "from_str",
            "msg_data", "int_to_ptr", "ptr_to_int", "Text", "HeaderList"]
@@ -54,6 +54,9 @@ def strerror(code: int) -> str:
     buf = ffi.new("char[]", 160)
     s = C.pj_strerror(int(code), buf, 160)
     return ffi.unpack(s.ptr, s.slen).decode("utf-8", "replace")
+
+
+set_status_text(strerror)
 
 
 def check(status: int, op: str, obj: Any = None) -> None:

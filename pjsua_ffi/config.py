@@ -327,6 +327,8 @@ def fill_media_config(c: Any, cfg: MediaConfig, max_calls: int, keep: list) -> N
     if cfg.turn_server:
         set_str(c.turn_server, cfg.turn_server, keep, "turn_server")
     c.turn_conn_type = int(cfg.turn_conn_type)
+    if cfg.turn_cred is not None and not isinstance(cfg.turn_cred, AuthCred):
+        raise TypeError("turn_cred must be an AuthCred")
     fill_turn_cred(c, cfg.turn_cred, keep)
     fill_ice_options(c, cfg)
 

@@ -11,6 +11,21 @@ __all__ = ["Error"]
 T = TypeVar("T")
 
 
+def _no_text(code: int) -> str:
+    return f"status {code}"
+
+
+# pjlib's text for a status code. This module imports nothing of the package: the
+# binding layer, which can ask pjlib, installs its lookup with set_status_text().
+_status_text: Callable[[int], str] = _no_text
+
+
+def set_status_text(fn: Callable[[int], str]) -> None:
+    """Install the function :meth:`Error.err_msg` uses to describe a status code."""
+    global _status_text
+    _status_text = fn
+
+
 class Error(Exception):
     """A pjsua operation failed.
 
@@ -29,9 +44,7 @@ class Error(Exception):
     def err_msg(self) -> str:
         """pjsua's description of ``err_code`` (looked up once, on demand)."""
         if not self._err_msg:
-            from ._binding import strerror
-
-            self._err_msg = strerror(self.err_code)
+            self._err_msg = _status_text(self.err_code)
         return self._err_msg
 
     def __str__(self) -> str:

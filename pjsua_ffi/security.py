@@ -3,6 +3,7 @@ media transport reports about encryption (SRTP) and NAT traversal (ICE)."""
 
 from __future__ import annotations
 
+import ssl
 from enum import IntEnum
 from typing import Any, List, Optional
 
@@ -120,8 +121,6 @@ def _check_files(tls: TLSSetting) -> None:
     """Load the certificate, key and CA files once now, so that a missing, unreadable
     or mismatched file (or a wrong key password) is an :class:`Error` here rather
     than a failed handshake later (pjsip reads them only when a connection starts)."""
-    import ssl
-
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     try:
         if tls.cert_file or tls.privkey_file:
@@ -139,13 +138,10 @@ def _check_files(tls: TLSSetting) -> None:
 
 
 def fill_turn_cred(c: Any, cred: Any, keep: list) -> None:
-    """Set the TURN credential (an :class:`AuthCred`) of a ``pjsua_media_config *``."""
-    from .config import AuthCred
-
+    """Set the TURN credential (an ``AuthCred``, checked by the caller) of a
+    ``pjsua_media_config *``."""
     if cred is None:
         return
-    if not isinstance(cred, AuthCred):
-        raise TypeError("turn_cred must be an AuthCred")
     bufs = [ffi.new("char[]", to_bytes(v, n)) for v, n in
             ((cred.realm, "realm"), (cred.username, "username"), (cred.passwd, "passwd"))]
     keep.extend(bufs)
