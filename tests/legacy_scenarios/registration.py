@@ -24,7 +24,9 @@ def account(user: str, password: str, channel: str) -> tuple:
     T.obj(f"config of {user}", cfg, skip=("auth_cred",))
     T.obj(f"credential of {user}", cfg.auth_cred[-1])
     cb = AccountTrace(channel)
-    acc = lib.create_account(cfg, cb=cb)
+    # Only the first account becomes the default: otherwise which one is the default
+    # when alice's registration events arrive is a race (in both modules).
+    acc = lib.create_account(cfg, set_default=(user == "alice"), cb=cb)
     return acc, cb
 
 
