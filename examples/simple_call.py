@@ -1,6 +1,6 @@
 """Call a SIP address, talk through the sound device for a few seconds, hang up.
 
-    python simple_call.py sip:bob@192.0.2.10 --seconds 10
+    python simple_call.py sip:bob@sip.example.org --seconds 10
     python simple_call.py sip:bob@127.0.0.1:5070 --bind 127.0.0.1
 
 With no sound device (a server, a container) the call runs on the null device: the
