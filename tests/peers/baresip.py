@@ -12,8 +12,6 @@ in :attr:`Baresip.events`.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
 import subprocess
 import threading
@@ -21,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from tests.peers import end_process
 from tests.support import free_port
 
 MODULES = Path("/usr/lib/baresip/modules")
@@ -164,13 +163,7 @@ class Baresip:
             self._sock = None
         if proc is None:
             return
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
+        end_process(proc)
         self._log.close()
 
     def __enter__(self) -> "Baresip":

@@ -4,12 +4,12 @@ test, in the foreground, stopped by pid. Long-term credentials for one user; its
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 from pathlib import Path
 from typing import Sequence
+
+from tests.peers import end_process
 
 
 class Coturn:
@@ -51,13 +51,7 @@ class Coturn:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
+        end_process(proc)
         self._log.close()
 
     def __enter__(self) -> "Coturn":
