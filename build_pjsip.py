@@ -41,6 +41,7 @@ MIN_VERSION = (2, 14)
 CFLAGS = "-O2 -fPIC -DNDEBUG -g0"
 
 # The cdef headers, concatenated in this order: later ones use types from earlier ones.
+# Each area's header declares pjsua's API of that area, then our helpers of that area.
 CDEF_ORDER = [
     "base.h",
     "core.h",
@@ -49,21 +50,23 @@ CDEF_ORDER = [
     "call.h",
     "buddy.h",
     "media.h",
-    "helpers.h",
-    "callbacks.h",
-    "presence.h",
-    "media_port.h",
-    "features.h",
+    "events.h",
     "secure.h",
-    "loop.h",
     "gate.h",
 ]
 
-# Our C sources, compiled into the extension in this order after pjsua.h.
+# Our C sources: one translation unit that includes pjffi.h (the types and prototypes the
+# files share), then each of these in this order (see pjffi.h for what each holds).
+CSRC_HEADER = "pjffi.h"
 CSRC_ORDER = [
-    "helpers.c",
+    "queue.c",
+    "poller.c",
+    "callbacks.c",
+    "call.c",
     "presence.c",
     "media_port.c",
+    "media.c",
+    "diag.c",
     "features.c",
     "secure.c",
     "loop.c",
@@ -579,6 +582,11 @@ def cdef_text() -> str:
     return "\n".join((CDEF_DIR / name).read_text() for name in CDEF_ORDER)
 
 
+def csrc_text() -> str:
+    """The extension's C source: #include lines, so the compiler names each file."""
+    return "\n".join(f'#include "{name}"' for name in [CSRC_HEADER, *CSRC_ORDER]) + "\n"
+
+
 def make_ffibuilder():
     from cffi import FFI
 
@@ -596,7 +604,7 @@ def make_ffibuilder():
     ffi.cdef(cdef_text())
     ffi.set_source(
         "pjsua_ffi._pjsua",
-        "\n".join((CSRC_DIR / name).read_text() for name in CSRC_ORDER),
+        csrc_text(),
         include_dirs=include_dirs + [str(CSRC_DIR)],
         extra_compile_args=[*defines, "-DNDEBUG", "-O2", "-Wno-unused-function"],
         extra_link_args=ldflags,

@@ -53,3 +53,24 @@ pj_status_t pjsua_im_send(pjsua_acc_id acc_id, const pj_str_t *to, const pj_str_
                           void *user_data);
 pj_status_t pjsua_im_typing(pjsua_acc_id acc_id, const pj_str_t *to, pj_bool_t is_typing,
                             const pjsua_msg_data *msg_data);
+
+/* Our helpers (pjsua_ffi/_csrc/presence.c, and call.c for pjffi_im_send): server
+ * subscriptions tracked by token, buddies tagged with a token, our presence with RPID
+ * data, and a MESSAGE sent in one call into C. */
+#define PJ_EEXISTS ...
+#define PJ_EGONE ...
+
+
+void pjffi_install_presence_callbacks(pjsua_config *cfg);
+long pjffi_srv_pres_token(void *srv);
+int pjffi_srv_pres_alive(void *srv, long token);
+pj_status_t pjffi_pres_notify(int acc_id, void *srv, long token, int state,
+                              const pj_str_t *reason, pj_bool_t with_body,
+                              const pjsua_msg_data *msg_data);
+int pjffi_buddy_find(int acc_id, const pj_str_t *uri);
+pj_status_t pjffi_buddy_add(int acc_id, const pj_str_t *uri, long token, int *p_buddy_id);
+pj_status_t pjffi_set_presence(int acc_id, pj_bool_t is_online, int activity,
+                               const pj_str_t *note, const pj_str_t *rpid_id);
+int pjffi_im_send(int acc_id, const char *uri, long uri_len, const char *mime,
+                  long mime_len, const char *body, long body_len,
+                  const pjsua_msg_data *md, void *user_data);

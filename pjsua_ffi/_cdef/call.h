@@ -73,3 +73,32 @@ pj_status_t pjsua_call_send_typing_ind(pjsua_call_id call_id, pj_bool_t is_typin
 void pjsua_call_hangup_all(void);
 pj_status_t pjsua_call_dump(pjsua_call_id call_id, pj_bool_t with_media, char *buffer,
                             unsigned maxlen, const char *indent);
+
+/* Our helpers (pjsua_ffi/_csrc/call.c): call settings with our defaults, message data
+ * with custom headers, and the hot paths, which check a call's token themselves. */
+static const int PJFFI_MAX_CALLS;
+static const int PJFFI_MSG_MAX_HDRS;
+
+typedef struct pjffi_msg_data {
+    pjsua_msg_data md;
+    ...;
+} pjffi_msg_data;
+
+long pjffi_new_token(void);
+void pjffi_set_txt_cnt(unsigned n);
+void pjffi_call_setting_default(pjsua_call_setting *opt);
+void pjffi_msg_data_init(pjffi_msg_data *m);
+int pjffi_msg_data_add_hdr(pjffi_msg_data *m, const char *name, long name_len,
+                           const char *value, long value_len);
+void pjffi_msg_data_set_body(pjffi_msg_data *m, const char *ctype, long ctype_len,
+                             const char *body, long body_len);
+#define PJFFI_CALL_GONE ...
+int pjffi_call_is(int call_id, void *token);
+int pjffi_call_make_call(int acc_id, const char *uri, long uri_len,
+                         const pjsua_call_setting *opt, void *token,
+                         const pjsua_msg_data *md, int *p_id);
+int pjffi_call_answer(int call_id, void *token, const pjsua_call_setting *opt,
+                      unsigned code, const char *reason, long reason_len,
+                      const pjsua_msg_data *md);
+int pjffi_call_hangup(int call_id, void *token, unsigned code, const char *reason,
+                      long reason_len, const pjsua_msg_data *md);

@@ -73,3 +73,28 @@ int pjsua_handle_events(unsigned msec_timeout);
 pj_status_t pjsua_reconfigure_logging(const pjsua_logging_config *c);
 void pjsua_perror(const char *sender, const char *title, pj_status_t status);
 void pjsua_dump(pj_bool_t detail);
+
+/* Our helpers of this area: threads, logging, callbacks, diagnostics
+ * (pjsua_ffi/_csrc/queue.c, callbacks.c, diag.c, features.c). */
+static const int PJFFI_VERSION_NUM;
+static const int PJFFI_HAS_TLS;
+
+int pjffi_thread_register(const char *name);
+void pjffi_enable_log(int on);
+void pjffi_set_log_cb_level(int level);
+void pjffi_install_early_log(int level);
+void pjffi_install_callbacks(pjsua_config *cfg, pjsua_logging_config *log_cfg);
+void pjffi_quiet_audio_backends(void);
+void pjffi_install_crash_report(void);
+long pjffi_pool_used(void);
+long pjffi_pool_cached(void);
+int pjffi_verify_url(const char *url, int sip_only);
+
+/* Optional parts the extension was built with (features.c). */
+#define PJFFI_FEATURE_TLS ...
+#define PJFFI_FEATURE_SRTP ...
+#define PJFFI_FEATURE_OPUS ...
+#define PJFFI_FEATURE_PORTAUDIO ...
+#define PJFFI_FEATURE_ALSA ...
+int pjffi_build_features(void);
+const char *pjffi_pj_version(void);

@@ -1,4 +1,3 @@
 /* Admission gate for pool workers (pjsua_ffi/_csrc/gate.c). */
 int pjffi_gate_set(int code);
-int pjffi_gate_get(void);
 long pjffi_gate_count(int which);

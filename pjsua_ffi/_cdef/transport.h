@@ -40,3 +40,7 @@ pj_status_t pjsua_transport_create(pjsip_transport_type_e type,
 pj_status_t pjsua_enum_transports(pjsua_transport_id id[], unsigned *count);
 pj_status_t pjsua_transport_get_info(pjsua_transport_id id, pjsua_transport_info *info);
 pj_status_t pjsua_transport_close(pjsua_transport_id id, pj_bool_t force);
+
+/* Our helpers (pjsua_ffi/_csrc/call.c): the address a transport is bound to. */
+int pjffi_transport_port(const pjsua_transport_info *ti);
+const char *pjffi_transport_host(const pjsua_transport_info *ti, long *len);

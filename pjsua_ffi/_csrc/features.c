@@ -12,6 +12,9 @@
 pjmedia_aud_dev_factory *pjmedia_pa_factory(pj_pool_factory *pf);
 pjmedia_aud_dev_factory *pjmedia_alsa_factory(pj_pool_factory *pf);
 
+static const int PJFFI_VERSION_NUM = PJ_VERSION_NUM;
+static const int PJFFI_HAS_TLS = PJ_HAS_SSL_SOCK;
+
 #define PJFFI_FEATURE_TLS        1
 #define PJFFI_FEATURE_SRTP       2
 #define PJFFI_FEATURE_OPUS       4

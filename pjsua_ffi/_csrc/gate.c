@@ -8,10 +8,10 @@
  * (pjsip's dialog layer takes them first), so calls in progress go on normally.
  */
 
-static volatile int pjffi_gate_code = 0;
-/* INVITEs let in, INVITEs refused, OPTIONS refused, OPTIONS let in (plain counters). */
-static volatile long pjffi_gate_counts[4];
-static pj_bool_t pjffi_gate_on_rx_request(pjsip_rx_data *rdata);
+static atomic_int pjffi_gate_code;
+/* INVITEs let in, INVITEs refused, OPTIONS refused, OPTIONS let in. */
+static atomic_long pjffi_gate_counts[4];
+static pj_bool_t gate_on_rx_request(pjsip_rx_data *rdata);
 
 static pjsip_module pjffi_gate_module = {
     NULL, NULL,
@@ -19,13 +19,13 @@ static pjsip_module pjffi_gate_module = {
     -1,
     PJSIP_MOD_PRIORITY_APPLICATION - 1,
     NULL, NULL, NULL, NULL,
-    &pjffi_gate_on_rx_request,
+    &gate_on_rx_request,
     NULL, NULL, NULL, NULL,
 };
 
-static pj_bool_t pjffi_gate_on_rx_request(pjsip_rx_data *rdata)
+static pj_bool_t gate_on_rx_request(pjsip_rx_data *rdata)
 {
-    int code = pjffi_gate_code;
+    int code = atomic_load(&pjffi_gate_code);
     const pjsip_method *m;
     pjsip_hdr hdrs;
     pjsip_retry_after_hdr *retry;
@@ -36,10 +36,10 @@ static pj_bool_t pjffi_gate_on_rx_request(pjsip_rx_data *rdata)
     if (m->id != PJSIP_INVITE_METHOD && m->id != PJSIP_OPTIONS_METHOD)
         return PJ_FALSE;
     if (code == 0) {
-        pjffi_gate_counts[m->id == PJSIP_INVITE_METHOD ? 0 : 3]++;
+        atomic_fetch_add(&pjffi_gate_counts[m->id == PJSIP_INVITE_METHOD ? 0 : 3], 1);
         return PJ_FALSE;
     }
-    pjffi_gate_counts[m->id == PJSIP_INVITE_METHOD ? 1 : 2]++;
+    atomic_fetch_add(&pjffi_gate_counts[m->id == PJSIP_INVITE_METHOD ? 1 : 2], 1);
     pj_list_init(&hdrs);
     retry = pjsip_retry_after_hdr_create(rdata->tp_info.pool, 5);
     if (retry)
@@ -60,22 +60,19 @@ static int pjffi_gate_set(int code)
     if (pjffi_gate_module.id == -1) {
         /* A new endpoint (pjsua_destroy unloads every module): start counting anew. */
         pj_status_t st;
-        pj_bzero((void *)pjffi_gate_counts, sizeof(pjffi_gate_counts));
-        pjffi_gate_code = 0;
+        unsigned i;
+        for (i = 0; i < PJ_ARRAY_SIZE(pjffi_gate_counts); ++i)
+            atomic_store(&pjffi_gate_counts[i], 0);
+        atomic_store(&pjffi_gate_code, 0);
         st = pjsip_endpt_register_module(endpt, &pjffi_gate_module);
         if (st != PJ_SUCCESS)
             return st;
     }
-    pjffi_gate_code = code;
+    atomic_store(&pjffi_gate_code, code);
     return PJ_SUCCESS;
-}
-
-static int pjffi_gate_get(void)
-{
-    return pjffi_gate_code;
 }
 
 static long pjffi_gate_count(int which)
 {
-    return (which >= 0 && which < 4) ? pjffi_gate_counts[which] : -1;
+    return (which >= 0 && which < 4) ? atomic_load(&pjffi_gate_counts[which]) : -1;
 }

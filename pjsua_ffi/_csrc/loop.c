@@ -1,4 +1,5 @@
-/* Event-loop mode (pjsua_ffi/aio.py): an asyncio loop polls pjsua itself.
+/* Event-loop mode (pjsua_ffi/aio.py): an asyncio loop polls pjsua itself. This file
+ * extends poller.c (compiled before it) and uses its state under the same locks.
  *
  * pjsua's SIP and media sockets all sit in one epoll ioqueue. An epoll fd is itself
  * pollable (readable while any of its sockets is ready), so the loop's own selector
@@ -85,7 +86,7 @@ static int pjffi_loop_attach(void)
         return -PJ_ENOTSUP;
     pthread_mutex_lock(&q_lock);
     loop_epfd = fd;
-    loop_mode = 1;
+    atomic_store(&loop_mode, 1);
     wake_sent = 0;
     pthread_mutex_unlock(&q_lock);
     return fd;
@@ -95,7 +96,7 @@ static int pjffi_loop_attach(void)
 static void pjffi_loop_detach(void)
 {
     pthread_mutex_lock(&q_lock);
-    loop_mode = 0;
+    atomic_store(&loop_mode, 0);
     loop_epfd = -1;
     wake_sent = 0;
     pthread_mutex_unlock(&q_lock);
@@ -120,21 +121,21 @@ static void loop_backup_tick(unsigned *seen)
 {
     static int pending_ticks;
     int send;
-    if (busy_seq != *seen || !loop_work_pending()) {
-        *seen = busy_seq;
+    if (atomic_load(&busy_seq) != *seen || !loop_work_pending()) {
+        *seen = atomic_load(&busy_seq);
         pending_ticks = 0;
         return;
     }
     if (++pending_ticks < 2)
         return;
     pthread_mutex_lock(&poll_token);
-    if (busy_seq == *seen && loop_mode)
+    if (atomic_load(&busy_seq) == *seen && atomic_load(&loop_mode))
         pjsua_handle_events(0);
     pthread_mutex_unlock(&poll_token);
     /* That poll may have eaten a wake datagram: send a fresh one for what is queued. */
     pthread_mutex_lock(&q_lock);
     wake_sent = 0;
-    send = loop_mode && (q_head != NULL || q_wake);
+    send = atomic_load(&loop_mode) && (q_head != NULL || q_wake);
     if (send)
         wake_sent = 1;
     pthread_mutex_unlock(&q_lock);

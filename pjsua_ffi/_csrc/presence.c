@@ -1,6 +1,7 @@
-/* Presence side of pjsua_ffi._pjsua: compiled after helpers.c, in the same translation
- * unit, so it reuses that file's event plumbing (ev_init, ev_set, deliver) and its
- * on_incoming_subscribe shim.
+/* Presence: server subscriptions tracked by token, buddies tagged with a token, and our
+ * presence with RPID data. Its shims build events with queue.c's ev_init, ev_set and
+ * deliver, and wrap callbacks.c's on_incoming_subscribe (the lock each runs under is in
+ * callbacks.c's table).
  *
  * Watchers of our presence are server subscriptions (pjsua_srv_pres). pjsua frees one
  * when it ends, sometimes without any callback (a rejected SUBSCRIBE, a NOTIFY that
@@ -12,12 +13,6 @@
  * with pjsua's lock held (pjsua holds it while it runs the callbacks below).
  */
 #include <pjsua-lib/pjsua_internal.h>
-#include <stdlib.h>
-
-/* Event kinds of this file: after helpers.c's, with room for that list to grow. */
-enum pjffi_presence_event_kind {
-    PJFFI_EV_SRV_SUBSCRIBE_STATE = 100
-};
 
 typedef struct pjffi_srv_entry {
     void *srv;
@@ -219,7 +214,7 @@ static void send_pending_notify(void *user_data)
     srv_unlock(dlg);
 }
 
-/* Wraps helpers.c's shim: registers the subscription before Python sees it, and keeps
+/* Wraps callbacks.c's shim: registers the subscription before Python sees it, and keeps
  * the registry right for the answers after which pjsua frees it silently. */
 static void on_incoming_subscribe_tracked(pjsua_acc_id acc_id, pjsua_srv_pres *srv_pres,
                                           pjsua_buddy_id buddy_id, const pj_str_t *from,

@@ -19,7 +19,7 @@ typedef struct pjffi_tls_cfg {
     int timeout_ms;
 } pjffi_tls_cfg;
 
-static void pjffi_pjstr(pj_str_t *dst, const char *s)
+static void set_pjstr(pj_str_t *dst, const char *s)
 {
     if (s && *s)
         *dst = pj_str((char *)s);
@@ -30,11 +30,11 @@ static void pjffi_pjstr(pj_str_t *dst, const char *s)
 static void pjffi_tls_apply(pjsua_transport_config *cfg, const pjffi_tls_cfg *t)
 {
     pjsip_tls_setting *s = &cfg->tls_setting;
-    pjffi_pjstr(&s->ca_list_file, t->ca_list_file);
-    pjffi_pjstr(&s->ca_list_path, t->ca_list_path);
-    pjffi_pjstr(&s->cert_file, t->cert_file);
-    pjffi_pjstr(&s->privkey_file, t->privkey_file);
-    pjffi_pjstr(&s->password, t->password);
+    set_pjstr(&s->ca_list_file, t->ca_list_file);
+    set_pjstr(&s->ca_list_path, t->ca_list_path);
+    set_pjstr(&s->cert_file, t->cert_file);
+    set_pjstr(&s->privkey_file, t->privkey_file);
+    set_pjstr(&s->password, t->password);
     s->method = (pjsip_ssl_method)t->method;
     if (t->proto)
         s->proto = t->proto;
@@ -61,10 +61,10 @@ static void pjffi_turn_cred(pjsua_media_config *cfg, const char *realm,
 {
     pj_stun_auth_cred *c = &cfg->turn_auth_cred;
     c->type = PJ_STUN_AUTH_CRED_STATIC;
-    pjffi_pjstr(&c->data.static_cred.realm, realm);
-    pjffi_pjstr(&c->data.static_cred.username, username);
+    set_pjstr(&c->data.static_cred.realm, realm);
+    set_pjstr(&c->data.static_cred.username, username);
     c->data.static_cred.data_type = (pj_stun_passwd_type)data_type;
-    pjffi_pjstr(&c->data.static_cred.data, data);
+    set_pjstr(&c->data.static_cred.data, data);
 }
 
 /* ------------------------------------------------------------------ TLS failures */
@@ -76,7 +76,7 @@ static pthread_mutex_t tls_fail_lock = PTHREAD_MUTEX_INITIALIZER;
 static char tls_fail[PJFFI_TLS_FAIL_MAX][PJFFI_TLS_FAIL_LEN];
 static unsigned tls_fail_cnt;   /* total ever recorded; the ring keeps the last 16 */
 
-static void pjffi_on_transport_state(pjsip_transport *tp, pjsip_transport_state state,
+static void on_transport_state(pjsip_transport *tp, pjsip_transport_state state,
                                      const pjsip_transport_state_info *info)
 {
     char line[PJFFI_TLS_FAIL_LEN], err[120], addr[PJ_INET6_ADDRSTRLEN + 10];
@@ -121,14 +121,14 @@ static void pjffi_on_transport_state(pjsip_transport *tp, pjsip_transport_state 
     pthread_mutex_unlock(&tls_fail_lock);
 }
 
-static pjsip_redirect_op pjffi_on_call_redirected(pjsua_call_id call_id,
+static pjsip_redirect_op on_call_redirected(pjsua_call_id call_id,
                                                   const pjsip_uri *target,
                                                   const pjsip_event *e);
 
 static void pjffi_install_secure_callbacks(pjsua_config *cfg)
 {
-    cfg->cb.on_transport_state = &pjffi_on_transport_state;
-    cfg->cb.on_call_redirected = &pjffi_on_call_redirected;
+    cfg->cb.on_transport_state = &on_transport_state;
+    cfg->cb.on_call_redirected = &on_call_redirected;
 }
 
 /* Copy TLS failure number `index` (counting from 0 since start) into buf; returns the
@@ -236,25 +236,25 @@ static void pjffi_acc_ipv6_media(pjsua_acc_config *cfg, int use)
 
 /* ------------------------------------------------------------------ redirects */
 
-static volatile int pjffi_follow_redirects = 0;
+static atomic_int pjffi_follow_redirects;
 
-static pjsip_redirect_op pjffi_on_call_redirected(pjsua_call_id call_id,
+static pjsip_redirect_op on_call_redirected(pjsua_call_id call_id,
                                                   const pjsip_uri *target,
                                                   const pjsip_event *e)
 {
     char uri[256];
-    int n;
+    int n, follow = atomic_load(&pjffi_follow_redirects);
     (void)e;
     n = pjsip_uri_print(PJSIP_URI_IN_REQ_URI, target, uri, sizeof(uri) - 1);
     uri[n > 0 ? n : 0] = '\0';
     PJ_LOG(4, ("pjsua-ffi", "Call %d redirected to %s: %s", call_id, uri,
-               pjffi_follow_redirects ? "following" : "not following"));
-    return pjffi_follow_redirects ? PJSIP_REDIRECT_ACCEPT : PJSIP_REDIRECT_STOP;
+               follow ? "following" : "not following"));
+    return follow ? PJSIP_REDIRECT_ACCEPT : PJSIP_REDIRECT_STOP;
 }
 
 static void pjffi_set_follow_redirects(int on)
 {
-    pjffi_follow_redirects = on;
+    atomic_store(&pjffi_follow_redirects, on);
 }
 
 /* ------------------------------------------------------------------ ICE options */
