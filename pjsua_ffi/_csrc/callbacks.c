@@ -322,19 +322,27 @@ static void on_buddy_state(pjsua_buddy_id buddy_id)
     deliver(&ev);
 }
 
+/* An incoming MESSAGE or typing indication, in a call (call_id) or outside one. */
+static void im_event_init(pjffi_event *ev, int kind, pjsua_call_id call_id,
+                          pjsua_acc_id acc_id, const pj_str_t *from, const pj_str_t *to,
+                          const pj_str_t *contact)
+{
+    ev_init(ev, kind);
+    ev->call_id = call_id;
+    ev->acc_id = acc_id;
+    if (call_id != PJSUA_INVALID_ID)
+        ev->user_data = pjsua_call_get_user_data(call_id);
+    ev_set(&ev->s[0], from);
+    ev_set(&ev->s[1], to);
+    ev_set(&ev->s[2], contact);
+}
+
 static void on_pager2(pjsua_call_id call_id, const pj_str_t *from, const pj_str_t *to,
                       const pj_str_t *contact, const pj_str_t *mime_type, const pj_str_t *body,
                       pjsip_rx_data *rdata, pjsua_acc_id acc_id)
 {
     pjffi_event ev;
-    ev_init(&ev, PJFFI_EV_PAGER);
-    ev.call_id = call_id;
-    ev.acc_id = acc_id;
-    if (call_id != PJSUA_INVALID_ID)
-        ev.user_data = pjsua_call_get_user_data(call_id);
-    ev_set(&ev.s[0], from);
-    ev_set(&ev.s[1], to);
-    ev_set(&ev.s[2], contact);
+    im_event_init(&ev, PJFFI_EV_PAGER, call_id, acc_id, from, to, contact);
     ev_set(&ev.s[3], mime_type);
     ev_set(&ev.s[4], body);
     ev_raw(&ev, rdata);
@@ -364,15 +372,8 @@ static void on_typing2(pjsua_call_id call_id, const pj_str_t *from, const pj_str
                        pjsua_acc_id acc_id)
 {
     pjffi_event ev;
-    ev_init(&ev, PJFFI_EV_TYPING);
-    ev.call_id = call_id;
-    ev.acc_id = acc_id;
-    if (call_id != PJSUA_INVALID_ID)
-        ev.user_data = pjsua_call_get_user_data(call_id);
+    im_event_init(&ev, PJFFI_EV_TYPING, call_id, acc_id, from, to, contact);
     ev.flag = is_typing;
-    ev_set(&ev.s[0], from);
-    ev_set(&ev.s[1], to);
-    ev_set(&ev.s[2], contact);
     ev_raw(&ev, rdata);
     deliver(&ev);
 }

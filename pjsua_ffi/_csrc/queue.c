@@ -285,16 +285,18 @@ static void pjffi_free_event(pjffi_event *ev)
         free((pjffi_qevent*)ev);   /* its batch was freed already */
 }
 
+/* One of the queue's counters, read under q_lock. */
+static unsigned long q_counter(const unsigned long *counter)
+{
+    unsigned long n;
+    pthread_mutex_lock(&q_lock);
+    n = *counter;
+    pthread_mutex_unlock(&q_lock);
+    return n;
+}
 
 /* How many events have been queued so far (see Lib._wait_delivered). */
-static unsigned long pjffi_event_seq(void)
-{
-    unsigned long seq;
-    pthread_mutex_lock(&q_lock);
-    seq = q_seq;
-    pthread_mutex_unlock(&q_lock);
-    return seq;
-}
+static unsigned long pjffi_event_seq(void) { return q_counter(&q_seq); }
 
 /* The number of the last event this thread queued (0: none yet). */
 static unsigned long pjffi_my_last_seq(void) { return tl_seq; }
@@ -320,11 +322,4 @@ static unsigned pjffi_queue_clear(void)
 }
 
 /* How many events were lost so far because the queue was full. */
-static unsigned long pjffi_queue_dropped(void)
-{
-    unsigned long n;
-    pthread_mutex_lock(&q_lock);
-    n = q_dropped;
-    pthread_mutex_unlock(&q_lock);
-    return n;
-}
+static unsigned long pjffi_queue_dropped(void) { return q_counter(&q_dropped); }
