@@ -42,8 +42,9 @@
  *   on_pager2 / on_typing2     none outside a call; D inside one   get_user_data
  *   on_pager_status2           the transaction's lock (+ D)        none
  *   on_mwi_info                D of the MWI subscription           none
- *   on_transport_state         the transport's own (poller)        none (logs: sync
- *     (secure.c)                                                   pjffi_py_log)
+ *   on_transport_state         the poller (TLS handshake, error);  none (logs: sync
+ *     (secure.c)               on shutdown, the transport          pjffi_py_log)
+ *                              manager's and the transport's locks
  *   on_call_redirected         D of the call (poller)              none (logs)
  *     (secure.c)
  *   log_writer                 any thread, any lock      sync     Python logging (no
@@ -52,7 +53,7 @@
  *   media.c player_eof_cb      B, the bridge's clock thread        none (pump list)
  *   media.c port_gone          the recorder's group lock, freed    none (condition var)
  *                              by B's clock thread
- *   gate.c on_rx_request       no pjsua lock (poller)              pjsip_endpt_respond
+ *   gate.c gate_on_rx_request  no pjsua lock (poller)              pjsip_endpt_respond
  *   presence.c timer           no lock (timer)                     D then P (srv_lock)
  *     send_pending_notify
  *
