@@ -64,6 +64,7 @@ from typing import (
 )
 
 from ._binding import C
+from ._core import _INITIALIZED
 from .account import Account as _Account
 from .account import AccountCallback, AccountInfo
 from .buddy import Buddy as _Buddy
@@ -72,7 +73,7 @@ from .call import Call as _Call
 from .call import CallCallback, CallInfo, RxData
 from .constants import CallState, MediaState
 from .errors import Error
-from .lib import _INITIALIZED, Lib
+from .lib import Lib
 
 __all__ = ["start", "LoopLib", "Call", "Account", "Buddy", "Stream", "sip_status_error"]
 
@@ -161,11 +162,8 @@ class LoopLib:
         self._timer: Optional[asyncio.TimerHandle] = None
         self._timer_at = 0.0
         self._closed = False
-        lib._enter("aio", lib)  # registers this thread with pjlib, and checks the state
-        try:
+        with lib._gated("aio", lib):  # registers this thread with pjlib, checks the state
             fd = int(C.pjffi_loop_attach())
-        finally:
-            lib._leave()
         if fd < 0:
             raise Error("aio", lib, -fd, "pjsua's ioqueue has no epoll fd to watch")
         self._fd = fd

@@ -263,11 +263,8 @@ class Worker:
     def active_calls(self) -> int:
         """Calls this worker has now (any state)."""
         lib = self._lib()
-        lib._enter("call_get_count", lib)
-        try:
+        with lib._gated("call_get_count", lib):
             return int(C.pjsua_call_get_count())
-        finally:
-            lib._leave()
 
     def counters(self) -> Dict[str, int]:
         """New INVITEs and OPTIONS let in, and those refused while draining."""
