@@ -49,7 +49,7 @@ Every API call holds the library lock while it runs, as in the legacy module: wh
 thread holds ``auto_lock()``, other threads' calls wait. The legacy module runs the
 callbacks of events that an API call raises (CALLING for ``make_call``, log lines)
 inside that call; here C numbers the queued events and remembers, per thread, the last
-one the thread queued, and the call waits in ``_leave`` until the callback thread has
+one the thread queued, and the call waits as it leaves the gate until the callback thread has
 delivered it (``_wait_delivered``). A caller that holds the library lock lends it to
 the callback thread meanwhile (``_loans``; those callbacks run with ``tls.unlocked``),
 and the callback thread lets it take the lock back before it goes on to later events
@@ -117,30 +117,34 @@ class _ThreadState(threading.local):
 
     registered = False  # registered with pjlib
     sync = False        # inside a callback that pjsua waits on
-    unlocked = False    # API calls do not take the library lock (see _enter)
+    unlocked = False    # API calls do not take the library lock (see _gated)
     snap: Any = None    # (object, snapshot) of the event being delivered
 
 
 class _Gate:
-    """``with core._gated(op, obj):`` runs a call into pjsua inside the gate. One
-    instance per library and no state per use: ``_gated`` enters (raising
-    :class:`Error` when the library is not running), ``__exit__`` leaves."""
+    """What ``with core._gated(op, obj):`` holds: :meth:`Core._gated` enters the gate
+    (raising :class:`Error` when the library is not running) and returns the library's
+    one instance of this class, whose ``__exit__`` leaves it. No state per use, and
+    both halves written out in place: this runs for every API call."""
 
-    __slots__ = ("_enter", "_leave")
+    __slots__ = ("_core",)
 
     def __init__(self, core: "Core") -> None:
-        self._enter = core._enter
-        self._leave = core._leave
-
-    def __call__(self, op: str, obj: Any) -> "_Gate":
-        self._enter(op, obj)
-        return self
+        self._core = core
 
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, *exc: Any) -> None:
-        self._leave()
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        core = self._core
+        with core._gate_lock:
+            core._in_flight -= 1
+            if core._in_flight == 0 and core._state == _CLOSING:
+                core._gate_cv.notify_all()
+        if not core._tls.unlocked:
+            core._lock.release()
+        if C.pjffi_my_last_seq() > core._done_seq:  # the call raised events
+            core._wait_delivered()
 
 
 class Core:
@@ -153,7 +157,7 @@ class Core:
         self._lock = threading.RLock()
         self._gate_lock = threading.Lock()  # taken directly on the hot path
         self._gate_cv = threading.Condition(self._gate_lock)
-        self._gated = _Gate(self)
+        self._gate = _Gate(self)
         self._in_flight = 0
         self._state = _CREATED
         self._events: "queue.SimpleQueue[Delivery]" = queue.SimpleQueue()
@@ -178,11 +182,14 @@ class Core:
 
     # ------------------------------------------------------------------ the gate
 
-    def _enter(self, op: str, obj: Any) -> None:
-        # Every call holds the library lock, as in the legacy module: while another
-        # thread holds auto_lock() (or a callback runs), it waits. Not in a callback
-        # that pjsua waits on (see _run_sync): that thread may hold pjsua's locks; nor
-        # in one delivered on the lock of a thread waiting for it (_wait_delivered).
+    def _gated(self, op: str, obj: Any) -> _Gate:
+        """Enter the gate for ``op`` on ``obj``: ``with lib._gated(op, obj): ...``.
+
+        Every call holds the library lock, as in the legacy module: while another
+        thread holds auto_lock() (or a callback runs), it waits. Not in a callback that
+        pjsua waits on (see _run_sync): that thread may hold pjsua's locks; nor in one
+        delivered on the lock of a thread waiting for it (_wait_delivered). Leaving
+        waits for the callbacks of the events the call raised (_wait_delivered)."""
         tls = self._tls
         if not tls.unlocked:
             self._lock.acquire()
@@ -199,16 +206,7 @@ class Core:
             # Once per thread and library: pjlib aborts on calls from unknown threads.
             C.pjffi_thread_register(b"python")
             tls.registered = True
-
-    def _leave(self) -> None:
-        with self._gate_lock:
-            self._in_flight -= 1
-            if self._in_flight == 0 and self._state == _CLOSING:
-                self._gate_cv.notify_all()
-        if not self._tls.unlocked:
-            self._lock.release()
-        if C.pjffi_my_last_seq() > self._done_seq:  # the call raised events
-            self._wait_delivered()
+        return self._gate
 
     def _call(self, op: str, fn: Callable[..., int], *args: Any) -> None:
         """``fn(*args)`` inside the gate; a failed status raises :class:`Error`."""
@@ -347,7 +345,7 @@ class Core:
 
     def _wait_delivered(self) -> None:
         """Wait until the callback thread has delivered the events this thread queued
-        (and those before them); every API call does, in ``_leave``.
+        (and those before them); every API call does as it leaves the gate.
 
         In the legacy module the callbacks of events that an API call raises (the
         CALLING state of ``make_call``, the DISCONNECTED state of ``hangup``) run before
@@ -496,11 +494,8 @@ class Core:
         data = url.encode("utf-8")
         if len(data) > 2000 or "\x00" in url:
             return C.PJ_EINVAL
-        self._enter("verify_sip_url", self)
-        try:
+        with self._gated("verify_sip_url", self):
             return int(C.pjffi_verify_url(data, int(sip_only)))
-        finally:
-            self._leave()
 
 
 
