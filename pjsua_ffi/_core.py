@@ -6,7 +6,7 @@ How events reach Python
 -----------------------
 pjsua runs without SIP worker threads of its own: the thread that waits for events
 polls pjsua's SIP sockets and timers itself, in C and without the GIL
-(``pjffi_next_events`` in ``_csrc/helpers.c``). That thread is the callback thread
+(``pjffi_next_events``, in ``_csrc/``). That thread is the callback thread
 (``start(with_thread=True)``) or the application inside ``handle_events()`` (an asyncio
 loop in ``aio.py`` calls it when pjsua's epoll fd is readable or a timer is due).
 
@@ -20,7 +20,8 @@ wakes the poll through a socket registered with pjsua's ioqueue.
 
 As soon as a poll returns with events queued, the same thread takes them as one batch
 (one call into C frees the previous batch and polls for the next), turns each event
-into Python objects (a handler per kind returns what to deliver) and calls the user's
+into Python objects (the handler its area module registered in ``_dispatch.py``
+returns a :class:`~pjsua_ffi._dispatch.Delivery`) and calls the user's
 callbacks with the library lock held, outside every pjsua lock: no thread hand-off
 between pjsua and Python. A call snapshot reads its fields from the event's C copy on
 first use; the copy lives as long as the snapshot does. A callback may call
@@ -31,6 +32,11 @@ the event's snapshot, so a callback never sees a later state than the one it rep
 While callbacks run nobody polls; a C backup poller notices when that lasts a whole
 tick (20 to 40 ms: a slow or blocked callback) and polls pjsua until the callbacks
 return, so SIP (answers, retransmissions, timers) goes on behind a slow callback.
+
+C's queue holds at most 200 000 events; beyond that (callbacks far behind pjsua) C
+drops the event and counts it. The thread that takes events looks at that count after
+every full batch and every 256 batches, logs a warning with the number dropped since it
+last looked, and ``Lib.dropped_events`` gives the total for the library.
 
 Three events need an answer before pjsua can go on: a transfer request (REFER), an
 INVITE with Replaces, and an incoming SUBSCRIBE. Their callbacks run at once on the
@@ -57,13 +63,13 @@ and the callback thread lets it take the lock back before it goes on to later ev
 waits on, nor without a callback thread: before ``start()``, calls deliver their events
 on the calling thread (``_flush_before_start``).
 
-Destroy
--------
-Every API call passes a gate that counts calls in flight. ``destroy()`` closes the gate
-(later calls raise :class:`Error`), waits for calls in flight, stops the callback
-thread, and only then calls ``pjsua_destroy``; the events that raises (the calls it
-hangs up) are delivered on the destroying thread before the queue is dropped. It may be
-called from a callback.
+The gate
+--------
+Every API call runs inside ``with lib._gated(op, obj):``. It takes the library lock
+(see above), counts the call in flight so that ``destroy()`` (``lib.py``) can close the
+gate and wait for the calls inside, registers the thread with pjlib once, and on the
+way out waits for the callbacks of the events the call raised. A call on a library that
+is not running raises :class:`Error` at the gate.
 """
 
 from __future__ import annotations

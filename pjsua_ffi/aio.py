@@ -18,7 +18,7 @@
 
 How the loop drives pjsua
 -------------------------
-pjsua runs without threads of its own (see ``lib.py``). :func:`start` starts it with
+pjsua runs without threads of its own (see ``_core.py``). :func:`start` starts it with
 no callback thread and gives the loop's selector pjsua's epoll fd (``_csrc/loop.c``):
 when a SIP or RTP socket is ready, or when pjsua's next timer is due (a loop timer is
 kept at that deadline), the loop's thread polls pjsua once without waiting and delivers
