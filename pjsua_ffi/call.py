@@ -392,12 +392,19 @@ def dispatch_call(call: Call, snapshot: Any, method: str, *args: Any) -> Any:
     return getattr(cb, method)(*args)
 
 
-def _ev_call_state(lib: Core, ev: Any) -> Optional[Delivery]:
+def _snapshot(lib: Core, ev: Any) -> Tuple[Optional[Call], Any]:
+    """The call of a state event and the snapshot it carries, now the call's last."""
     call = call_of_event(lib, ev)
     if call is None or ev.call_info == ffi.NULL:
+        return None, None
+    info = call._last_info = CallInfo(lib, ev.call_info, keep_event(ev))
+    return call, info
+
+
+def _ev_call_state(lib: Core, ev: Any) -> Optional[Delivery]:
+    call, info = _snapshot(lib, ev)
+    if call is None:
         return None
-    info = CallInfo(lib, ev.call_info, keep_event(ev))
-    call._last_info = info
     if call._id < 0:  # events raised inside make_call(), before it returned the id
         call._id = int(ev.call_id)
     if ev.call_info.state == 6:  # DISCONNECTED: the id may be reused from now on
@@ -409,11 +416,9 @@ def _ev_call_state(lib: Core, ev: Any) -> Optional[Delivery]:
 
 
 def _ev_media_state(lib: Core, ev: Any) -> Optional[Delivery]:
-    call = call_of_event(lib, ev)
-    if call is None or ev.call_info == ffi.NULL:
+    call, info = _snapshot(lib, ev)
+    if call is None:
         return None
-    info = CallInfo(lib, ev.call_info, keep_event(ev))
-    call._last_info = info
     return Delivery(dispatch_call, call, info, ("on_media_state",))
 
 
