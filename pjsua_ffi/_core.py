@@ -154,10 +154,11 @@ class _Gate:
 
 
 class Core:
-    """What the area modules use of a library: the gate (:meth:`_gated`,
-    :meth:`_call`), the registry (``_reg``), event delivery (:meth:`_deliver`,
-    :meth:`_post`, :meth:`_run_sync`, :meth:`_event_snapshot`) and its state
-    (:meth:`_running`)."""
+    """A library as the area modules see it, and all they use of it: the gate
+    (:meth:`_gated`, :meth:`_call`), the registry (``_reg``), event delivery
+    (:meth:`_deliver`, :meth:`_post`, :meth:`_run_sync`, :meth:`_event_snapshot`,
+    :meth:`_set_snapshot`), the library lock (``_lock``), its state (:meth:`_running`),
+    and two helpers of calls (:meth:`_call_setting`, :meth:`_require_uri`)."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()

@@ -30,9 +30,7 @@ __all__ = ["Buddy", "BuddyInfo", "BuddyCallback", "BuddyStatus", "Watcher"]
 
 log = logging.getLogger("pjsua_ffi")
 
-# The account of a buddy or watcher is an :class:`~pjsua_ffi.account.Account`, typed
-# ``Any`` here: account.py builds on this module.
-Account = Any
+Account = Any  # an account.Account (a layer above this one)
 _NOTIFY_STATES = (SubscriptionState.PENDING, SubscriptionState.ACTIVE,
                   SubscriptionState.TERMINATED)
 

@@ -37,10 +37,8 @@ from .uri import _uri_text, uri_error
 
 __all__ = ["MessageBody"]
 
-# Accounts and buddies are typed ``Any`` here: both modules build on this one (a buddy
-# has ``_is_buddy`` set).
-Account = Any
-Buddy = Any
+Account = Any  # an account.Account (a layer above this one)
+Buddy = Any    # a buddy.Buddy (a layer above this one; it has ``_is_buddy`` set)
 
 
 class MessageBody(str):
