@@ -12,7 +12,7 @@ binding entry points are wrapped in timers, and prints for each process:
   the callback thread, and the Python wrappers around pjsua calls (``_c`` is the gate
   plus the pjsua call itself).
 
-The timers wrap private parts of pjsua_ffi (``lib._HANDLERS``, ``Lib._post``,
+The timers wrap private parts of pjsua_ffi (``_dispatch.HANDLERS``, ``Lib._post``,
 ``Lib._deliver``, ``_Handle._c``): this is a development tool and follows the binding's
 internals, not its API. A timer adds about a microsecond to what it wraps.
 """
@@ -41,7 +41,7 @@ def _instrument(out_path: str) -> None:
     import common  # noqa: PLC0415
     import ffi_peer  # noqa: PLC0415
 
-    from pjsua_ffi import account, call, lib  # noqa: PLC0415
+    from pjsua_ffi import _dispatch, account, call, lib  # noqa: PLC0415
     from pjsua_ffi._object import _Handle  # noqa: PLC0415
 
     totals: Dict[str, List[float]] = collections.defaultdict(lambda: [0, 0.0])
@@ -62,11 +62,11 @@ def _instrument(out_path: str) -> None:
         return wrapper
 
     def wrap_handlers() -> None:
-        for kind, handler in list(lib._HANDLERS.items()):
+        for kind, handler in list(_dispatch.HANDLERS.items()):
             if not getattr(handler, "_timed", False):
                 w = timed(f"handler {handler.__name__}", handler)
                 w._timed = True  # type: ignore[attr-defined]
-                lib._HANDLERS[kind] = w
+                _dispatch.HANDLERS[kind] = w
 
     wrap_handlers()
 

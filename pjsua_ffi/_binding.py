@@ -19,9 +19,9 @@ except ImportError as exc:
     raise ImportError(f"{exc}: pjsua_ffi needs the system's ALSA library "
                       "(Debian/Ubuntu: apt-get install libasound2; Fedora: alsa-lib)") from exc
 from ._pjsua import lib as C  # noqa: N812  (C is the conventional name here)
-from .errors import Error, set_status_text
+from .errors import set_status_text
 
-__all__ = ["ffi", "C", "check", "strerror", "to_bytes", "set_str", "new_str", "from_str",
+__all__ = ["ffi", "C", "strerror", "to_bytes", "set_str", "new_str", "from_str",
            "msg_data", "int_to_ptr", "ptr_to_int", "Text", "HeaderList"]
 
 Text = Union[str, bytes]
@@ -57,12 +57,6 @@ def strerror(code: int) -> str:
 
 
 set_status_text(strerror)
-
-
-def check(status: int, op: str, obj: Any = None) -> None:
-    """Raise :class:`Error` unless ``status`` is PJ_SUCCESS."""
-    if status != PJ_SUCCESS:
-        raise Error(op, obj, status)
 
 
 def to_bytes(value: Text, what: str = "value") -> bytes:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
+from ._core import Core
 from .errors import Error
-
-if TYPE_CHECKING:
-    from .lib import Lib
 
 
 class _Handle:
@@ -19,18 +17,14 @@ class _Handle:
     """
 
     _id: int
-    _lib: "Lib"
+    _lib: Core
     _obj_name: str
 
     def _c(self, op: str, fn: Callable[..., int], *args: Any, check: bool = True) -> None:
-        lib = self._lib
-        lib._enter(op, self)
-        try:
+        with self._lib._gated(op, self):
             if check:
                 self._check(op)
             status = fn(*args)
-        finally:
-            lib._leave()
         if status != 0:
             raise Error(op, self, status)
 

@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, cast
+from typing import Any, Dict, Optional, Tuple, cast
 
-from ._binding import C, HeaderList, Text, ffi, from_str, int_to_ptr, msg_data, new_str
+from . import buddy as _buddy
+from . import im as _im
+from ._binding import (
+    C,
+    HeaderList,
+    Text,
+    ffi,
+    from_str,
+    int_to_ptr,
+    msg_data,
+    new_str,
+    strerror,
+)
+from ._core import Core
+from ._dispatch import Delivery, register_handler
 from ._object import _Handle
+from .buddy import Buddy, BuddyCallback
 from .call import Call, CallCallback, RxData
 from .constants import PresenceActivity
 from .errors import Error, legacy_ops
+from .transport import Transport
 from .uri import _uri_text, uri_error
-
-_IM: Any = None
-
-
-def _im() -> Any:
-    """The im module (it imports this one), imported once."""
-    global _IM
-    if _IM is None:
-        from . import im
-
-        _IM = im
-    return _IM
-
-
-if TYPE_CHECKING:
-    from .buddy import Buddy, BuddyCallback
-    from .lib import Lib
-    from .transport import Transport
 
 __all__ = ["Account", "AccountInfo", "AccountCallback"]
 
@@ -60,8 +58,6 @@ class AccountInfo:
         self.online_text = from_str(ai.online_status_text)
         self.reg_last_err = int(ai.reg_last_err)
         if self.reg_last_err:
-            from ._binding import strerror
-
             self.reg_last_err_msg = strerror(self.reg_last_err)
 
 
@@ -89,7 +85,7 @@ class AccountCallback:
         """Like :meth:`on_incoming_call`, with the INVITE's text in ``rdata``."""
         self.on_incoming_call(call)
 
-    def on_incoming_subscribe(self, buddy: Optional["Buddy"], from_uri: str, contact_uri: str,
+    def on_incoming_subscribe(self, buddy: Optional[Buddy], from_uri: str, contact_uri: str,
                               pres_obj: Any) -> Tuple[int, str]:
         """A presence SUBSCRIBE arrived; return (code, reason): 200 accepts, 202 leaves
         it pending (the watcher is told so at once; finish with :meth:`Account.pres_notify`
@@ -121,13 +117,13 @@ class AccountCallback:
 class Account(_Handle):
     """A SIP account created by :meth:`Lib.create_account`."""
 
-    def __init__(self, lib: "Lib", id: int, cb: Optional[AccountCallback] = None) -> None:  # noqa: A002
+    def __init__(self, lib: Core, id: int, cb: Optional[AccountCallback] = None) -> None:  # noqa: A002
         self._lib = lib
         self._id = id
         self._deleted = False
         self._reg_err_msg = ""  # why the last registration failed, from its event
         self._cb: AccountCallback = AccountCallback(self)
-        self._buddies: Dict[int, "Buddy"] = {}
+        self._buddies: Dict[int, Buddy] = {}
         ai = ffi.new("pjsua_acc_info *")  # created by the caller: it is alive
         C.pjsua_acc_get_info(id, ai)
         self._obj_name = "{Account " + from_str(ai.acc_uri) + "}"
@@ -176,22 +172,17 @@ class Account(_Handle):
         legacy module)."""
         if not self.is_valid():
             return 0
-        self._lib._enter("acc_get_default", self)
-        try:
+        with self._lib._gated("acc_get_default", self):
             self._check("acc_get_default")
             return bool(C.pjsua_acc_get_default() == self._id)
-        finally:
-            self._lib._leave()
 
     def delete(self) -> None:
         """Remove the account (unregistering it); the object is unusable afterwards."""
-        from .buddy import delete_buddies
-
         self._check("acc_del")
-        delete_buddies(self)  # pjsua would keep them, detached from any account
+        _buddy.delete_buddies(self)  # pjsua would keep them, detached from any account
         self._c("acc_del", C.pjsua_acc_del, self._id)
         self._deleted = True
-        self._lib._forget_account(self)
+        self._lib._reg.drop_account(self)
         for buddy in list(self._buddies.values()):
             buddy._deleted = True
         self._buddies.clear()
@@ -200,10 +191,8 @@ class Account(_Handle):
         """Register (``renew`` True) or unregister now."""
         self._c("acc_set_registration", C.pjsua_acc_set_registration, self._id, bool(renew))
 
-    def set_transport(self, transport: "Transport") -> None:
+    def set_transport(self, transport: Transport) -> None:
         """Send this account's requests through ``transport`` only."""
-        from .transport import Transport
-
         if not isinstance(transport, Transport):
             raise TypeError("transport must be a Transport")
         self._c("acc_set_transport", C.pjsua_acc_set_transport, self._id, transport._id)
@@ -219,29 +208,27 @@ class Account(_Handle):
         md = msg_data(keep, hdr_list)
         lib = self._lib
         call = Call(lib, -1, cb)
-        token = lib._register_call(call)
+        token = lib._reg.add_call(call)
         opt = lib._call_setting(keep)
         p_id = ffi.new("int *", -1)
         try:
             self._c("call_make_call", C.pjffi_call_make_call, self._id, dst, len(dst), opt,
                     int_to_ptr(token), md, p_id)
         except Error as exc:
-            lib._unregister_call(call)
+            lib._reg.drop_call(call)
             raise uri_error(exc, dst_uri) from None
         except BaseException:
-            lib._unregister_call(call)
+            lib._reg.drop_call(call)
             raise
         call._id = p_id[0]
         return call
 
     # -- presence and messages (see also buddy.py)
 
-    def add_buddy(self, uri: str, cb: Optional["BuddyCallback"] = None) -> "Buddy":
+    def add_buddy(self, uri: str, cb: Optional[BuddyCallback] = None) -> Buddy:
         """Add ``uri`` to the buddy list (presence is not subscribed until
         :meth:`Buddy.subscribe`)."""
-        from .buddy import add_buddy
-
-        return add_buddy(self, uri, cb)
+        return _buddy.add_buddy(self, uri, cb)
 
     def set_basic_status(self, is_online: bool) -> None:
         """Publish online/offline to subscribers (and PUBLISH, when enabled)."""
@@ -251,22 +238,18 @@ class Account(_Handle):
     def set_presence_status(self, is_online: bool, activity: int = PresenceActivity.UNKNOWN,
                             pres_text: str = "", rpid_id: str = "") -> None:
         """Publish online status with an RPID activity and note."""
-        from .buddy import set_presence_status
-
-        set_presence_status(self, is_online, activity, pres_text, rpid_id)
+        _buddy.set_presence_status(self, is_online, activity, pres_text, rpid_id)
 
     def pres_notify(self, pres_obj: Any, state: int, reason: str = "",
                     hdr_list: HeaderList = None) -> None:
         """Send a NOTIFY to a subscriber handed over by ``on_incoming_subscribe``."""
-        from .buddy import pres_notify
-
-        pres_notify(self, pres_obj, state, reason, hdr_list)
+        _buddy.pres_notify(self, pres_obj, state, reason, hdr_list)
 
     def send_pager(self, uri: str, text: Text, im_id: int = 0,
                    content_type: str = "text/plain", hdr_list: HeaderList = None) -> None:
         """Send a MESSAGE outside any call; its status arrives in ``on_pager_status``.
         ``text`` may be bytes for a non-text ``content_type``."""
-        _im().send_message(self, self, uri, text, im_id, content_type, hdr_list)
+        _im.send_message(self, self, uri, text, im_id, content_type, hdr_list)
 
     def send_typing_ind(self, uri: str, is_typing: bool = True,
                         hdr_list: HeaderList = None) -> None:
@@ -278,3 +261,26 @@ class Account(_Handle):
         self._c("im_typing", C.pjsua_im_typing, self._id, to, bool(is_typing), md)
 
 
+# ---------------------------------------------------------------------- C → Python
+
+
+def _ev_reg_state(lib: Core, ev: Any) -> Delivery:
+    info = AccountInfo(ev.acc_info) if ev.acc_info != ffi.NULL else None
+    if info is not None and int(ev.code) >= 300 and not info.reg_last_err_msg:
+        # pjsua's status text is the code's generic phrase; the event has the reason
+        # pjsip gave (for a transport or TLS failure: what failed).
+        info.reg_last_err_msg = from_str(ev.s[0])
+    return Delivery(_deliver_reg_state, lib, info, (int(ev.acc_id),))
+
+
+def _deliver_reg_state(lib: Core, snapshot: Any, acc_id: int) -> None:
+    acc = lib._reg.accounts.get(acc_id)  # under the lock: see _deliver_incoming_call
+    if acc is None or acc._deleted:
+        return
+    lib._set_snapshot(acc, snapshot)  # _deliver restores the previous value
+    if snapshot is not None:
+        acc._reg_err_msg = snapshot.reg_last_err_msg
+    acc._cb.on_reg_state()
+
+
+register_handler(C.PJFFI_EV_REG_STATE, _ev_reg_state)

@@ -43,13 +43,12 @@ import logging
 import threading
 import time
 import traceback
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from ._binding import C, ffi
+from ._core import Core
+from ._dispatch import Delivery
 from .errors import Error
-
-if TYPE_CHECKING:
-    from .lib import Lib
 
 __all__ = ["AudioSource", "AudioSink", "AudioStats"]
 
@@ -123,9 +122,9 @@ class _AudioPort:
 
     _kind_name = "port"
 
-    def __init__(self, lib: "Lib", kind: int, name: str, ring: int, wake: int,
+    def __init__(self, lib: Core, kind: int, name: str, ring: int, wake: int,
                  data: Any, loop: bool) -> None:
-        clock, spf, channels = lib._bridge_format()
+        clock, spf, channels = bridge_format(lib)
         if channels != 1:
             raise Error("conf_add_port", lib, C.PJ_ENOTSUP,
                         "Python audio ports need a mono bridge (channel_count 1)")
@@ -139,22 +138,19 @@ class _AudioPort:
         self._st = ffi.new("pjffi_aport_stats *")
         self.clock_rate = clock
         self.samples_per_frame = spf
-        media = lib._media
-        self._token = media.token()
-        lib._media_pump()
+        ports = lib._reg.ports
+        self._token = lib._reg.token()
+        media_pump(lib)
         pp = ffi.new("pjffi_aport **")
         slot = ffi.new("int *")
         buf = ffi.from_buffer("int16_t[]", data) if data is not None and len(data) else ffi.NULL
         n = len(data) if data is not None else 0
-        media.ports[self._token] = self  # before the bridge can ask for it
-        lib._enter("conf_add_port", lib)
-        try:
+        ports[self._token] = self  # before the bridge can ask for it
+        with lib._gated("conf_add_port", lib):
             status = C.pjffi_aport_create(kind, name.encode("utf-8")[:31], clock, spf, ring,
                                           wake, buf, n, bool(loop), self._token, pp, slot)
-        finally:
-            lib._leave()
         if status != 0:
-            media.ports.pop(self._token, None)
+            ports.pop(self._token, None)
             raise Error("conf_add_port", lib, status)
         self._port = pp[0]
         self.slot: int = slot[0]
@@ -213,18 +209,16 @@ class _AudioPort:
             return
         C.pjffi_aport_get_stats(port, self._st)
         self._final = AudioStats(self._st)
-        self._lib._media.ports.pop(self._token, None)
+        self._lib._reg.ports.pop(self._token, None)
         if not gated:
             C.pjffi_aport_close(port, self.slot)
             return
         try:
-            self._lib._enter("conf_remove_port", self)
+            gate = self._lib._gated("conf_remove_port", self)
         except Error:
             return  # the library is going away; its shutdown releases the port
-        try:
+        with gate:
             status = C.pjffi_aport_close(port, self.slot)
-        finally:
-            self._lib._leave()
         if status != 0:
             log.debug("conf_remove_port(%d) of a Python port: status %d", self.slot, status)
 
@@ -263,7 +257,7 @@ class AudioSource(_AudioPort):
 
     _kind_name = "audio source"
 
-    def __init__(self, lib: "Lib", source: Any = None, loop: bool = False,
+    def __init__(self, lib: Core, source: Any = None, loop: bool = False,
                  on_eof: Optional[Callable[["AudioSource"], Any]] = None,
                  name: str = "py-source", buffer_ms: int = 200) -> None:
         if on_eof is not None and not callable(on_eof):
@@ -277,7 +271,7 @@ class AudioSource(_AudioPort):
         self._pending: Any = None
         self._producer: Optional[Callable[[int], Any]] = None
         np = _numpy()
-        clock, spf, _ = lib._bridge_format()
+        clock, spf, _ = bridge_format(lib)
         if source is None:
             self._mode = "write"
         elif hasattr(source, "__next__"):
@@ -375,7 +369,7 @@ class AudioSource(_AudioPort):
         if eof > self._eof_seen:
             self._eof_seen = eof
             if self._on_eof is not None:
-                self._lib._post((_deliver_source_eof, self, None))
+                self._lib._post(Delivery(_deliver_source_eof, self))
 
     # -- user side
 
@@ -431,7 +425,7 @@ class AudioSink(_AudioPort):
 
     _kind_name = "audio sink"
 
-    def __init__(self, lib: "Lib", callback: Optional[Callable[[Any], Any]] = None,
+    def __init__(self, lib: Core, callback: Optional[Callable[[Any], Any]] = None,
                  copy: bool = False, name: str = "py-sink", buffer_ms: int = 500,
                  callback_ms: int = 100) -> None:
         if callback is not None and not callable(callback):
@@ -440,7 +434,7 @@ class AudioSink(_AudioPort):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{what} must be a positive int")
         np = _numpy()
-        clock, spf, _ = lib._bridge_format()
+        clock, spf, _ = bridge_format(lib)
         ring = -(-max(2 * spf, buffer_ms * clock // 1000) // spf) * spf
         wake = max(spf, min(ring, (callback_ms * clock // 1000) // spf * spf))
         if callback is None:
@@ -509,7 +503,7 @@ class _Pump:
     """The library's media pump thread: waits in C for ports and player end-of-file
     notices that need Python, and services them."""
 
-    def __init__(self, lib: "Lib") -> None:
+    def __init__(self, lib: Core) -> None:
         self._lib = lib
         C.pjffi_pump_set_stop(0)
         self._thread = threading.Thread(target=self._run, name="pjsua-media-pump",
@@ -518,7 +512,7 @@ class _Pump:
 
     def _run(self) -> None:
         lib = self._lib
-        ports: Dict[int, Any] = lib._media.ports
+        ports: Dict[int, Any] = lib._reg.ports
         max_ready, max_events = C.PJFFI_PUMP_MAX_READY, C.PJFFI_PUMP_MAX_EVENTS
         tokens = ffi.new("long[]", max_ready)
         events = ffi.new("long[]", max_events)
@@ -530,7 +524,7 @@ class _Pump:
                 return
             for i in range(n_events[0]):
                 try:
-                    lib._player_eof(int(events[i]))
+                    _player_eof(lib, int(events[i]))
                 except Exception:  # noqa: BLE001
                     log.error("error delivering a player EOF:\n%s", traceback.format_exc())
             for i in range(n):
@@ -546,3 +540,52 @@ class _Pump:
         C.pjffi_pump_set_stop(1)
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout=5.0)
+
+
+def bridge_format(lib: Core) -> Tuple[int, int, int]:
+    """(clock rate, samples per frame, channels) of the conference bridge."""
+    reg = lib._reg
+    if reg.bridge is None:
+        ci = ffi.new("pjsua_conf_port_info *")
+        lib._call("conf_get_port_info", C.pjsua_conf_get_port_info, 0, ci)
+        reg.bridge = (int(ci.clock_rate), int(ci.samples_per_frame), int(ci.channel_count))
+    return reg.bridge
+
+
+def media_pump(lib: Core) -> _Pump:
+    """The library's media pump, started on first use."""
+    reg = lib._reg
+    with reg.media_lock:
+        if reg.pump is None:
+            reg.pump = _Pump(lib)
+        return reg.pump
+
+
+# ---------------------------------------------------------------------- WAV players
+
+PlayerEofCallback = Callable[[int], Any]
+
+
+class _Player:
+    __slots__ = ("id", "slot", "token", "on_eof", "playlist", "watched")
+
+    def __init__(self, pid: int, slot: int, token: int, playlist: bool) -> None:
+        self.id = pid
+        self.slot = slot
+        self.token = token
+        self.on_eof: Optional[PlayerEofCallback] = None
+        self.playlist = playlist
+        self.watched = False
+
+
+def _player_eof(lib: Core, token: int) -> None:
+    """A player reached its end (pump thread): queue its callback."""
+    player = lib._reg.player_tokens.get(token)
+    if player is not None and player.on_eof is not None:
+        lib._post(Delivery(_deliver_player_eof, player))
+
+
+def _deliver_player_eof(player: _Player, snapshot: None) -> None:
+    cb = player.on_eof
+    if cb is not None:
+        cb(player.id)

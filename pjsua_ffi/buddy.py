@@ -12,32 +12,25 @@ instead of touching freed memory.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
 import traceback
-import weakref
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, cast
+from typing import Any, Optional, Tuple, cast
 
 from ._binding import C, HeaderList, Text, ffi, from_str, msg_data, new_str, ptr_to_int
+from ._core import Core
+from ._dispatch import Delivery, register_handler
 from ._object import _Handle
 from .constants import PresenceActivity, SubscriptionState
 from .errors import Error, legacy_ops
-from .lib import Delivery, Lib, register_handler
-
-if TYPE_CHECKING:
-    from .account import Account
+from .im import buddy_by_token, buddy_of, send_message
 
 __all__ = ["Buddy", "BuddyInfo", "BuddyCallback", "BuddyStatus", "Watcher"]
 
 log = logging.getLogger("pjsua_ffi")
 
-_tokens = itertools.count(1)
-# Live buddies by token; the account's ``_buddies`` holds the strong references.
-_buddies: "weakref.WeakValueDictionary[int, Buddy]" = weakref.WeakValueDictionary()
-# Watchers whose subscription has not ended yet, by token.
-_watchers: Dict[int, "Watcher"] = {}
+Account = Any  # an account.Account (a layer above this one)
 _NOTIFY_STATES = (SubscriptionState.PENDING, SubscriptionState.ACTIVE,
                   SubscriptionState.TERMINATED)
 
@@ -125,7 +118,9 @@ class BuddyCallback:
 class Buddy(_Handle):
     """A presence buddy of an account, from :meth:`Account.add_buddy`."""
 
-    def __init__(self, lib: "Lib", id: int, account: "Account",  # noqa: A002
+    _is_buddy = True  # (how im.py tells a buddy from an account)
+
+    def __init__(self, lib: Core, id: int, account: Account,  # noqa: A002
                  cb: Optional[BuddyCallback] = None) -> None:
         self._lib = lib
         self._id = id
@@ -189,14 +184,12 @@ class Buddy(_Handle):
         self._deleted = True
         if self._acc._buddies.get(self._id) is self:
             del self._acc._buddies[self._id]
-        _buddies.pop(self._token, None)
+        self._lib._reg.buddies.pop(self._token, None)
 
     def send_pager(self, text: Text, im_id: int = 0, content_type: str = "text/plain",
                    hdr_list: HeaderList = None) -> None:
         """Send a MESSAGE to the buddy; its status arrives in this buddy's
         ``on_pager_status``. ``text`` may be bytes for a non-text ``content_type``."""
-        from .im import send_message
-
         send_message(self, self._acc, self._uri, text, im_id, content_type, hdr_list)
 
     def send_typing_ind(self, is_typing: bool = True, hdr_list: HeaderList = None) -> None:
@@ -215,9 +208,9 @@ class Watcher:
     follows the subscription, and ``term_reason`` says why it ended.
     """
 
-    def __init__(self, account: Optional["Account"], address: int, token: int, uri: str,
+    def __init__(self, account: Optional[Account], address: int, token: int, uri: str,
                  contact: str) -> None:
-        self.account = account
+        self.account: Any = account  # the Account, once the subscription is answered
         self.uri = uri
         self.contact = contact
         self.state = SubscriptionState.NULL
@@ -226,28 +219,24 @@ class Watcher:
         self._address = address
         self._token = token
         self._ended = token == 0
+        self._reg: Any = None  # the registry that knows it (see _ev_incoming_subscribe)
 
     def is_valid(self) -> bool:
         """Whether the subscription still exists (a NOTIFY can be sent on it)."""
         acc = self.account
         if self._ended or acc is None or acc._deleted or not acc._lib._running():
             return False
-        lib = acc._lib
-        lib._enter("pres_notify", self)
-        try:
+        with acc._lib._gated("pres_notify", self):
             alive = bool(C.pjffi_srv_pres_alive(ffi.cast("void *", self._address), self._token))
-        finally:
-            lib._leave()
         if not alive:
             self._end()
         return alive
 
-    def _lib_running(self) -> bool:
-        return self.account is None or self.account._lib._running()
-
     def _end(self) -> None:
         self._ended = True
-        _watchers.pop(self._token, None)
+        reg = self._reg
+        if reg is not None:
+            reg.watchers.pop(self._token, None)
 
     def __repr__(self) -> str:
         return f"<Watcher {self.uri} {self.state_text}>"
@@ -256,7 +245,7 @@ class Watcher:
 # ---------------------------------------------------------------------- Account side
 
 
-def add_buddy(acc: "Account", uri: str, cb: Optional[BuddyCallback]) -> Buddy:
+def add_buddy(acc: Account, uri: str, cb: Optional[BuddyCallback]) -> Buddy:
     """Implementation of :meth:`Account.add_buddy`."""
     if cb is not None and not isinstance(cb, BuddyCallback):
         raise TypeError("cb must be a BuddyCallback")
@@ -264,7 +253,7 @@ def add_buddy(acc: "Account", uri: str, cb: Optional[BuddyCallback]) -> Buddy:
     lib._require_uri("buddy_add", uri, acc)
     keep: list = []
     s = new_str(uri, keep, "uri")
-    token = next(_tokens)
+    token = lib._reg.token()
     p_id = ffi.new("int *", -1)
     acc._c("buddy_add", C.pjffi_buddy_add, acc._id, s, token, p_id)
     buddy = Buddy(lib, p_id[0], acc, cb)
@@ -272,11 +261,11 @@ def add_buddy(acc: "Account", uri: str, cb: Optional[BuddyCallback]) -> Buddy:
     buddy._uri = uri
     buddy._obj_name = "{Buddy " + uri + "}"
     acc._buddies[buddy._id] = buddy
-    _buddies[token] = buddy
+    lib._reg.buddies[token] = buddy
     return buddy
 
 
-def delete_buddies(acc: "Account") -> None:
+def delete_buddies(acc: Account) -> None:
     """Delete an account's buddies in pjsua (which would keep them, without account)."""
     for buddy in list(acc._buddies.values()):
         try:
@@ -285,7 +274,7 @@ def delete_buddies(acc: "Account") -> None:
             buddy._forget()
 
 
-def set_presence_status(acc: "Account", is_online: bool, activity: int, pres_text: str,
+def set_presence_status(acc: Account, is_online: bool, activity: int, pres_text: str,
                         rpid_id: str) -> None:
     """Implementation of :meth:`Account.set_presence_status`."""
     if isinstance(activity, bool) or not isinstance(activity, int):
@@ -306,7 +295,7 @@ def set_presence_status(acc: "Account", is_online: bool, activity: int, pres_tex
            int(activity), note, rid)
 
 
-def pres_notify(acc: "Account", pres_obj: Any, state: int, reason: str,
+def pres_notify(acc: Account, pres_obj: Any, state: int, reason: str,
                 hdr_list: HeaderList) -> None:
     """Implementation of :meth:`Account.pres_notify`. Presence is only sent with ACTIVE:
     a pending or rejected watcher learns nothing about us."""
@@ -373,35 +362,11 @@ def _one_line(text: str) -> str:
     return text.replace("\r", " ").replace("\n", " ").replace("\x00", " ")
 
 
-def buddy_by_token(token: int) -> Optional[Buddy]:
-    """The live buddy whose pjsua user data is ``token``."""
-    buddy = _buddies.get(token) if token else None
-    return buddy if buddy is not None and not buddy._deleted else None
-
-
-_PJSUA_STATE_NULL, _PJSUA_STATE_CLOSING = 0, 5  # pjsua_state (pjsua.h)
-
-
-def buddy_of(acc_id: int, uri: str) -> Optional[Buddy]:
-    """The buddy of account ``acc_id`` for ``uri`` (matched as pjsua does, see
-    ``_csrc/presence.c``), or None. Called on pjsua's thread while an event is handled."""
-    if acc_id < 0 or not uri or not _buddies:
-        return None
-    if C.pjsua_get_state() in (_PJSUA_STATE_NULL, _PJSUA_STATE_CLOSING):
-        return None  # destroy() delivering what pjsua_destroy raised: pjsua is gone
-    keep: list = []
-    bid = C.pjffi_buddy_find(acc_id, new_str(uri, keep))
-    if bid < 0:
-        return None
-    buddy = buddy_by_token(ptr_to_int(C.pjsua_buddy_get_user_data(bid)))
-    return buddy if buddy is not None and buddy._acc._id == acc_id else None
-
-
-def _ev_buddy_state(lib: Lib, ev: Any) -> Delivery:
-    buddy = buddy_by_token(ptr_to_int(ev.user_data))
+def _ev_buddy_state(lib: Core, ev: Any) -> Optional[Delivery]:
+    buddy = buddy_by_token(lib, ptr_to_int(ev.user_data))
     if buddy is None or ev.buddy_info == ffi.NULL:
         return None
-    return (_deliver_buddy_state, buddy, BuddyInfo(ev.buddy_info))
+    return Delivery(_deliver_buddy_state, buddy, BuddyInfo(ev.buddy_info))
 
 
 def _deliver_buddy_state(buddy: Buddy, snapshot: BuddyInfo) -> None:
@@ -409,15 +374,14 @@ def _deliver_buddy_state(buddy: Buddy, snapshot: BuddyInfo) -> None:
         buddy._cb.on_state()
 
 
-def _ev_incoming_subscribe(lib: Lib, ev: Any) -> None:
+def _ev_incoming_subscribe(lib: Core, ev: Any) -> None:
     token = int(C.pjffi_srv_pres_token(ev.obj))
     address = int(ffi.cast("uintptr_t", ev.obj))
     watcher = Watcher(None, address, token, from_str(ev.s[0]), from_str(ev.s[1]))
-    for old in [t for t, w in list(_watchers.items()) if not w._lib_running()]:
-        del _watchers[old]
     if token:
-        _watchers[token] = watcher
-    buddy = buddy_of(ev.acc_id, watcher.uri)
+        watcher._reg = lib._reg
+        lib._reg.watchers[token] = watcher
+    buddy = buddy_of(lib, ev.acc_id, watcher.uri)
     answer = lib._run_sync(_ask, lib, int(ev.acc_id), buddy, watcher)
     code, reason = answer or (500, "Server Internal Error")
     ev.out_code = code
@@ -429,13 +393,13 @@ def _ev_incoming_subscribe(lib: Lib, ev: Any) -> None:
         watcher.state_text = "TERMINATED"
 
 
-def _ask(lib: Lib, acc_id: int, buddy: Optional[Buddy],
+def _ask(lib: Core, acc_id: int, buddy: Optional[Buddy],
          watcher: Watcher) -> Tuple[int, str]:
     """The callback's answer made valid for pjsua: 200, 202, or a final 3xx-6xx code. A
     callback that fails rejects the subscription (500) rather than accepting it."""
     # Looked up here, with the library lock held: create_account() holds it until the
     # account is known, and a SUBSCRIBE may arrive before that.
-    acc = lib._accounts.get(acc_id)
+    acc = lib._reg.accounts.get(acc_id)
     if acc is None or acc._deleted:
         return 480, ""
     watcher.account = acc
@@ -459,9 +423,9 @@ def _ask(lib: Lib, acc_id: int, buddy: Optional[Buddy],
     return code, reason
 
 
-def _ev_srv_subscribe_state(lib: Lib, ev: Any) -> Delivery:
+def _ev_srv_subscribe_state(lib: Core, ev: Any) -> Optional[Delivery]:
     token = ptr_to_int(ev.user_data)
-    watcher = _watchers.get(token)
+    watcher = lib._reg.watchers.get(token)
     if watcher is None:
         return None
     state = _enum(SubscriptionState, ev.code, SubscriptionState.UNKNOWN)
@@ -474,11 +438,11 @@ def _ev_srv_subscribe_state(lib: Lib, ev: Any) -> Delivery:
         watcher._end()
     acc = watcher.account
     if acc is not None:
-        return (_deliver_watcher_state, acc, None, watcher, state)
+        return Delivery(_deliver_watcher_state, acc, None, (watcher, state))
     return None
 
 
-def _deliver_watcher_state(acc: "Account", snapshot: None, watcher: Watcher,
+def _deliver_watcher_state(acc: Account, snapshot: None, watcher: Watcher,
                            state: SubscriptionState) -> None:
     if not acc._deleted:
         acc._cb.on_watcher_state(watcher, state)

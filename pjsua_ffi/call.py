@@ -1,9 +1,10 @@
-"""Calls: the :class:`Call` handle, its snapshot :class:`CallInfo`, and its callbacks."""
+"""Calls: the :class:`Call` handle, its callbacks, and the handlers of call events
+(its snapshots :class:`CallInfo` and :class:`RxData` are in ``call_info.py``)."""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, cast
+from typing import Any, Callable, List, Optional, Tuple, cast
 
 from ._binding import (
     C,
@@ -14,140 +15,21 @@ from ._binding import (
     int_to_ptr,
     msg_data,
     new_str,
+    ptr_to_int,
     to_bytes,
 )
+from ._core import Core
+from ._dispatch import Delivery, keep_event, register_handler
 from ._object import _Handle
-from .constants import CallRole, CallState, MediaDir, MediaState
+from .call_info import CallInfo, RxData
 from .errors import Error, legacy_ops
-
-if TYPE_CHECKING:
-    from .account import Account
-    from .lib import Lib
-    from .security import MediaTransportInfo
+from .security import MediaTransportInfo
 
 __all__ = ["Call", "CallInfo", "CallCallback", "RxData"]
 
 _GONE = C.PJFFI_CALL_GONE
 _ENDED = 171140  # PJSIP_ESESSIONTERMINATED: what pjsua answers for a call that ended
 _DTMF_DIGITS = re.compile(r"^[0-9*#A-Da-d]+$")
-_ROLES = tuple(CallRole)
-_STATES = tuple(CallState)
-_MEDIA = tuple(MediaState)
-_DIRS = tuple(MediaDir)
-
-
-class RxData:
-    """A received SIP request as text. As in the legacy module, ``msg_info_buffer`` is
-    the whole message and ``msg_info_info`` pjsip's one-line description of it; beyond
-    it, ``msg_info`` (the message again), ``src_address`` (where it came from) and
-    ``header(name)``, which finds a header's value."""
-
-    def __init__(self, msg_info: str = "", src_address: str = "", info: str = "") -> None:
-        self.msg_info = msg_info
-        self.src_address = src_address
-        self.msg_info_info = info
-
-    @property
-    def msg_info_buffer(self) -> str:
-        return self.msg_info
-
-    def header(self, name: str) -> Optional[str]:
-        """The first value of header ``name`` (case-insensitive), or None."""
-        head = self.msg_info.split("\r\n\r\n", 1)[0]
-        want = name.lower()
-        for line in head.split("\r\n")[1:]:
-            key, sep, value = line.partition(":")
-            if sep and key.strip().lower() == want:
-                return value.strip()
-        return None
-
-    @property
-    def body(self) -> str:
-        parts = self.msg_info.split("\r\n\r\n", 1)
-        return parts[1] if len(parts) == 2 else ""
-
-
-def _enum_of(values: Tuple[Any, ...], kind: Any) -> Any:
-    # Enum members come from a tuple, not an Enum call: this runs for every call event.
-    def get(v: int) -> Any:
-        return values[v] if 0 <= v < len(values) else kind(v)
-    return get
-
-
-_state_of = _enum_of(_STATES, CallState)
-_media_of = _enum_of(_MEDIA, MediaState)
-
-# How each field is read from a pjsua_call_info.
-_FIELDS: Dict[str, Callable[[Any], Any]] = {
-    "role": lambda ci: _ROLES[ci.role & 1],
-    "uri": lambda ci: from_str(ci.local_info),
-    "contact": lambda ci: from_str(ci.local_contact),
-    "remote_uri": lambda ci: from_str(ci.remote_info),
-    "remote_contact": lambda ci: from_str(ci.remote_contact),
-    "sip_call_id": lambda ci: from_str(ci.call_id),
-    "state": lambda ci: _state_of(ci.state),
-    "state_text": lambda ci: from_str(ci.state_text),
-    "last_code": lambda ci: ci.last_status,
-    "last_reason": lambda ci: from_str(ci.last_status_text),
-    "media_state": lambda ci: _media_of(ci.media_status),
-    "media_dir": lambda ci: _DIRS[ci.media_dir & 3],
-    "conf_slot": lambda ci: ci.conf_slot,
-    # Seconds as a float with milliseconds, as the legacy module gives them.
-    "call_time": lambda ci: (ci.connect_duration.sec * 1000 + ci.connect_duration.msec) / 1000,
-    "total_time": lambda ci: (ci.total_duration.sec * 1000 + ci.total_duration.msec) / 1000,
-}
-
-
-class CallInfo:
-    """A snapshot of a call. Inside a call callback, ``call.info()`` returns the snapshot
-    taken when the event happened, so it never shows a later state than the event.
-
-    Built for every call event, so a field is converted from C on first use; the
-    snapshot holds the C copy it reads from until then."""
-
-    role: CallRole
-    account: Optional["Account"]
-    uri: str
-    contact: str
-    remote_uri: str
-    remote_contact: str
-    sip_call_id: str
-    state: CallState
-    state_text: str
-    last_code: int
-    last_reason: str
-    media_state: MediaState
-    media_dir: MediaDir
-    conf_slot: int
-    call_time: float
-    total_time: float
-
-    def __init__(self, lib: Optional["Lib"] = None, ci: Any = None, owner: Any = None) -> None:
-        # ``ci`` must stay valid while this object lives: it is either owned by the
-        # caller's cdata (kept here) or lives inside ``owner``.
-        self._ci = ci
-        self._owner = owner
-        if ci is None:
-            self.__dict__.update(_DEFAULTS)
-        else:  # the account as it is now, not when the field is first read
-            self.account = lib._accounts.get(ci.acc_id) if lib is not None else None
-
-    def __getattr__(self, name: str) -> Any:
-        get = _FIELDS.get(name)
-        ci = self.__dict__.get("_ci")
-        if get is None or ci is None:
-            raise AttributeError(name)
-        value = get(ci)
-        self.__dict__[name] = value
-        return value
-
-
-_DEFAULTS: Dict[str, Any] = {
-    "role": CallRole.CALLER, "account": None, "uri": "", "contact": "", "remote_uri": "",
-    "remote_contact": "", "sip_call_id": "", "state": CallState.NULL, "state_text": "",
-    "last_code": 0, "last_reason": "", "media_state": MediaState.NULL,
-    "media_dir": MediaDir.NULL, "conf_slot": -1, "call_time": 0, "total_time": 0,
-}
 
 
 class CallCallback:
@@ -209,14 +91,14 @@ class Call(_Handle):
 
     _derived_key: Optional[Tuple[int, int]] = None  # set for calls a transfer made
 
-    def __init__(self, lib: "Lib", call_id: int, cb: Optional[CallCallback] = None) -> None:
+    def __init__(self, lib: Core, call_id: int, cb: Optional[CallCallback] = None) -> None:
         self._lib = lib
         self._id = call_id
         self._token = 0
         self._cb: Optional[CallCallback] = None
         self._alive = True
         self._last_info: Optional[CallInfo] = None
-        self._pending: List[Tuple[Any, ...]] = []
+        self._pending: List[Delivery] = []
         self._name: Optional[str] = None
         if cb is not None:
             self.set_callback(cb)
@@ -281,20 +163,17 @@ class Call(_Handle):
         if isinstance(call_id, bool) or not isinstance(call_id, int):
             raise TypeError("call_id must be an int")
         lib = self._lib
-        lib._enter("call_set_user_data", self)
-        try:
+        with lib._gated("call_set_user_data", self):
             if call_id != -1 and not 0 <= call_id < C.pjsua_call_get_max_count():
                 raise Error("call_set_user_data", self, C.PJ_EINVAL, f"no call {call_id}")
             if self._alive and self._id >= 0:
                 C.pjsua_call_set_user_data(self._id, ffi.NULL)
-            lib._unregister_call(self)
+            lib._reg.drop_call(self)
             self._id = call_id
             self._name = None
             self._alive = call_id != -1 and bool(C.pjsua_call_is_active(call_id))
             if self._alive:
-                C.pjsua_call_set_user_data(call_id, int_to_ptr(lib._register_call(self)))
-        finally:
-            lib._leave()
+                C.pjsua_call_set_user_data(call_id, int_to_ptr(lib._reg.add_call(self)))
 
     def set_callback(self, cb: Optional[CallCallback]) -> None:
         """Route this call's events to ``cb``; events that arrived before it are
@@ -424,10 +303,23 @@ class Call(_Handle):
 
     def send_pager(self, text: Text, im_id: int = 0, content_type: str = "text/plain",
                    hdr_list: HeaderList = None) -> None:
-        """Send a MESSAGE inside the call; its status arrives in ``on_pager_status``."""
-        from .im import send_in_call
-
-        send_in_call(self, text, im_id, content_type, hdr_list)
+        """Send a MESSAGE inside the call; its status arrives in ``on_pager_status``. It
+        finds this object through the key in pjsua's user data (see ``im.py``) even if
+        the call has ended and its id was reused."""
+        if isinstance(im_id, bool) or not isinstance(im_id, int):
+            raise TypeError("im_id must be an int")
+        keep: list = []
+        mime = new_str(content_type, keep, "content_type")
+        content = new_str(text, keep, "text")
+        md = msg_data(keep, hdr_list)
+        reg = self._lib._reg
+        key = reg.remember_im(self, im_id)
+        try:
+            self._c("call_send_im", C.pjsua_call_send_im, self._id, mime, content, md,
+                    int_to_ptr(key))
+        except BaseException:
+            reg.forget_im(key)
+            raise
 
     def send_typing_ind(self, is_typing: bool = True, hdr_list: HeaderList = None) -> None:
         """Tell the peer we started or stopped typing."""
@@ -436,10 +328,8 @@ class Call(_Handle):
         self._c("call_send_typing_ind", C.pjsua_call_send_typing_ind, self._id,
                 bool(is_typing), md)
 
-    def media_transport_info(self) -> "MediaTransportInfo":
+    def media_transport_info(self) -> MediaTransportInfo:
         """Whether the audio is encrypted (SRTP) and how ICE connected it."""
-        from .security import MediaTransportInfo
-
         m = ffi.new("pjffi_media_sec *")
         self._c("call_get_med_transport_info", C.pjffi_call_media_sec, self._id, m)
         return MediaTransportInfo(m)
@@ -464,3 +354,158 @@ def _status(code: Any, low: int, high: int) -> int:
     if not (code == 0 or low <= code <= high):
         raise ValueError(f"SIP status code {code} is out of range")
     return code
+
+
+# ---------------------------------------------------------------------- C → Python
+
+_MAX_PENDING = 256  # events kept for a call without a callback
+
+
+def call_of_event(lib: Core, ev: Any) -> Optional[Call]:
+    token = ptr_to_int(ev.user_data)
+    if not token:
+        return None
+    cid = int(ev.call_id)
+    if lib._reg.derived:
+        derived = lib._reg.derived.get((token, cid))
+        if derived is not None:
+            return derived
+    call = lib._reg.calls.get(token)
+    if call is not None and call._id >= 0 and cid >= 0 and call._id != cid:
+        # pjsua gives the call that a transfer makes the user data of the transferred
+        # call: it is a call of its own (no callback until the application sets one).
+        key = (token, cid)
+        call = Call(lib, cid)
+        lib._reg.add_call(call)
+        call._derived_key = key
+        lib._reg.derived[key] = call
+    return call
+
+
+def dispatch_call(call: Call, snapshot: Any, method: str, *args: Any) -> Any:
+    """Deliver a call event, or keep it until the call has a callback."""
+    cb = call._cb
+    if cb is None:
+        if len(call._pending) < _MAX_PENDING:
+            call._pending.append(Delivery(dispatch_call, call, snapshot, (method, *args)))
+        return None
+    return getattr(cb, method)(*args)
+
+
+def _snapshot(lib: Core, ev: Any) -> Tuple[Optional[Call], Any]:
+    """The call of a state event and the snapshot it carries, now the call's last."""
+    call = call_of_event(lib, ev)
+    if call is None or ev.call_info == ffi.NULL:
+        return None, None
+    info = call._last_info = CallInfo(lib, ev.call_info, keep_event(ev))
+    return call, info
+
+
+def _ev_call_state(lib: Core, ev: Any) -> Optional[Delivery]:
+    call, info = _snapshot(lib, ev)
+    if call is None:
+        return None
+    if call._id < 0:  # events raised inside make_call(), before it returned the id
+        call._id = int(ev.call_id)
+    if ev.call_info.state == 6:  # DISCONNECTED: the id may be reused from now on
+        call._alive = False
+        lib._reg.calls.pop(call._token, None)
+        if call._derived_key is not None:
+            lib._reg.derived.pop(call._derived_key, None)
+    return Delivery(dispatch_call, call, info, ("on_state",))
+
+
+def _ev_media_state(lib: Core, ev: Any) -> Optional[Delivery]:
+    call, info = _snapshot(lib, ev)
+    if call is None:
+        return None
+    return Delivery(dispatch_call, call, info, ("on_media_state",))
+
+
+def _ev_incoming_call(lib: Core, ev: Any) -> Optional[Delivery]:
+    acc_id = int(ev.acc_id)
+    call = Call(lib, ev.call_id)
+    lib._reg.add_call(call, ptr_to_int(ev.user_data))  # given by C
+    info = CallInfo(lib, ev.call_info, keep_event(ev)) if ev.call_info != ffi.NULL else None
+    call._last_info = info
+    rdata = RxData(from_str(ev.s[5]), from_str(ev.s[4]), from_str(ev.s[3]))
+    return Delivery(_deliver_incoming_call, call, info, (acc_id, rdata))
+
+
+def _deliver_incoming_call(call: Call, snapshot: Any, acc_id: int, rdata: RxData) -> None:
+    # Looked up now, under the library lock: create_account() holds that lock until
+    # the account is known, so an event right after it still finds its account.
+    acc = call._lib._reg.accounts.get(acc_id)
+    if acc is None or acc._deleted:
+        call.hangup(480)
+        return
+    acc._cb.on_incoming_call2(call, rdata)
+
+
+def _ev_dtmf(lib: Core, ev: Any) -> Optional[Delivery]:
+    call = call_of_event(lib, ev)
+    if call is not None:
+        return Delivery(dispatch_call, call, None, ("on_dtmf_digit", chr(ev.code)))
+    return None
+
+
+def _ev_transfer_request(lib: Core, ev: Any) -> None:
+    call = call_of_event(lib, ev)
+    if call is None or call._cb is None:
+        return
+    code = lib._run_sync(call._cb.on_transfer_request, from_str(ev.s[0]), int(ev.code))
+    if isinstance(code, int) and not isinstance(code, bool) and 100 <= code <= 699:
+        ev.out_code = code
+
+
+def _ev_transfer_status(lib: Core, ev: Any) -> Optional[Delivery]:
+    call = call_of_event(lib, ev)
+    if call is not None:
+        return Delivery(dispatch_call, call, None, ("on_transfer_status", int(ev.code),
+                                                     from_str(ev.s[0]), int(ev.flag),
+                                                     int(ev.other_id)))
+    return None
+
+
+def _ev_replace_request(lib: Core, ev: Any) -> None:
+    call = call_of_event(lib, ev)
+    if call is None or call._cb is None:
+        return
+    res = lib._run_sync(call._cb.on_replace_request, int(ev.code), from_str(ev.s[0]))
+    if isinstance(res, tuple) and len(res) == 2:
+        code, reason = res
+        if isinstance(code, int) and 100 <= code <= 699:
+            ev.out_code = code
+        if isinstance(reason, str) and reason:
+            ev.out_reason = reason.encode("utf-8")[:255]
+
+
+def _ev_call_replaced(lib: Core, ev: Any) -> Optional[Delivery]:
+    old = call_of_event(lib, ev)
+    if old is None:
+        return None
+    token = ptr_to_int(ev.obj)  # C gave the replacing call its token
+    new = lib._reg.calls.get(token) if token else None
+    if new is None:
+        new = Call(lib, ev.other_id)
+        lib._reg.add_call(new, token)
+    return Delivery(dispatch_call, old, None, ("on_replaced", new))
+
+
+def _ev_call_request(lib: Core, ev: Any) -> Optional[Delivery]:
+    call = call_of_event(lib, ev)
+    if call is not None:
+        rdata = RxData(from_str(ev.s[5]))
+        return Delivery(dispatch_call, call, None, ("on_request", from_str(ev.s[0]), rdata))
+    return None
+
+
+register_handler(C.PJFFI_EV_CALL_STATE, _ev_call_state)
+register_handler(C.PJFFI_EV_CALL_MEDIA_STATE, _ev_media_state)
+register_handler(C.PJFFI_EV_INCOMING_CALL, _ev_incoming_call)
+register_handler(C.PJFFI_EV_DTMF, _ev_dtmf)
+register_handler(C.PJFFI_EV_TRANSFER_REQUEST, _ev_transfer_request)
+register_handler(C.PJFFI_EV_TRANSFER_STATUS, _ev_transfer_status)
+register_handler(C.PJFFI_EV_REPLACE_REQUEST, _ev_replace_request)
+register_handler(C.PJFFI_EV_CALL_REPLACED, _ev_call_replaced)
+register_handler(C.PJFFI_EV_CALL_REQUEST, _ev_call_request)

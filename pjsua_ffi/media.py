@@ -15,167 +15,22 @@ from __future__ import annotations
 
 import math
 import os
-import threading
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, cast
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from ._binding import C, ffi, from_str, new_str, to_bytes
+from ._core import Core
+from .audio_ports import AudioSink, AudioSource, PlayerEofCallback, _Player, media_pump
+from .call import Call
 from .errors import Error, legacy_ops
-
-if TYPE_CHECKING:
-    from .audio_ports import AudioSink, AudioSource, _Pump
-    from .call import Call
-    from .lib import Lib
+from .media_info import CodecInfo, CodecParameter, ConfPortInfo, SoundDeviceInfo, StreamStats
 
 __all__ = ["SoundDeviceInfo", "CodecInfo", "CodecParameter", "ConfPortInfo", "StreamStats"]
 
 _MAXPATH = 260            # PJ_MAXPATH: pjsua refuses longer file names
 _RECORDER_CLOSE_MS = 4000  # how long recorder_destroy() waits for the file to be closed
-PlayerEofCallback = Callable[[int], Any]
 # Device ids with a meaning of their own: default capture, default playback, no device,
 # the null device.
 _SPECIAL_DEVS = (-1, -2, -3, -99)
-_STATE_LOCK = threading.Lock()
-
-
-class SoundDeviceInfo:
-    """A sound device as the audio layer reports it."""
-
-    def __init__(self, sdi: Any = None) -> None:
-        self.name = ""
-        self.input_channels = 0
-        self.output_channels = 0
-        self.default_clock_rate = 0
-        if sdi is not None:
-            self.name = ffi.string(sdi.name).decode("utf-8", "replace")
-            self.input_channels = int(sdi.input_count)
-            self.output_channels = int(sdi.output_count)
-            self.default_clock_rate = int(sdi.default_samples_per_sec)
-
-
-class CodecInfo:
-    """A codec, its priority (0 disables it) and its default parameters.
-
-    ``ptime`` is the packet time in ms (frames per packet × ``frm_ptime``) and ``pt``
-    the RTP payload type.
-    """
-
-    def __init__(self, codec_info: Any = None, codec_param: Any = None) -> None:
-        self.name = ""
-        self.priority = 0
-        self.clock_rate = 0
-        self.channel_count = 0
-        self.avg_bps = 0
-        self.frm_ptime = 0
-        self.ptime = 0
-        self.pt = 0
-        self.vad_enabled: int = False
-        self.plc_enabled: int = False
-        if codec_info is not None:
-            self.name = from_str(codec_info.codec_id)
-            self.priority = int(codec_info.priority)
-        if codec_param is not None:
-            self.clock_rate = int(codec_param.clock_rate)
-            self.channel_count = int(codec_param.channel_cnt)
-            self.avg_bps = int(codec_param.avg_bps)
-            self.frm_ptime = int(codec_param.frm_ptime)
-            self.ptime = int(codec_param.frm_ptime) * int(codec_param.frm_per_pkt)
-            self.pt = int(codec_param.pt)
-            self.vad_enabled = int(codec_param.vad)  # ints, as the legacy module has them
-            self.plc_enabled = int(codec_param.plc)
-
-
-class CodecParameter:
-    """The settings of one codec that :meth:`Lib.set_codec_parameter` changes: packet
-    time in ms (a multiple of the codec's frame time), VAD and PLC."""
-
-    def __init__(self, codec_param: Any = None) -> None:
-        self.ptime = 0
-        self.vad_enabled: int = False
-        self.plc_enabled: int = False
-        self._codec_param: Optional[Dict[str, int]] = None
-        if codec_param is not None:
-            self.ptime = int(codec_param.frm_ptime) * int(codec_param.frm_per_pkt)
-            self.vad_enabled = int(codec_param.vad)  # ints, as the legacy module has them
-            self.plc_enabled = int(codec_param.plc)
-            self._codec_param = {"frm_ptime": int(codec_param.frm_ptime),
-                                 "clock_rate": int(codec_param.clock_rate)}
-
-
-class ConfPortInfo:
-    """A conference bridge slot (not in the legacy module)."""
-
-    def __init__(self, ci: Any) -> None:
-        self.slot = int(ci.slot_id)
-        self.name = from_str(ci.name)
-        self.clock_rate = int(ci.clock_rate)
-        self.channel_count = int(ci.channel_count)
-        self.samples_per_frame = int(ci.samples_per_frame)
-        self.bits_per_sample = int(ci.bits_per_sample)
-        self.tx_level = float(ci.tx_level_adj)
-        self.rx_level = float(ci.rx_level_adj)
-        self.listener_count = int(ci.listener_cnt)
-
-    def __repr__(self) -> str:
-        return (f"<ConfPortInfo {self.slot} {self.name!r} {self.clock_rate} Hz "
-                f"listeners={self.listener_count}>")
-
-
-class StreamStats:
-    """Figures of a call's audio stream (not in the legacy module): the codec in use,
-    the packet time, RTP packets sent, received and lost, and the jitter buffer's
-    settings (in frames) and current size."""
-
-    def __init__(self, s: Any) -> None:
-        self.codec = ffi.string(s.codec).decode("ascii", "replace")
-        self.clock_rate = int(s.clock_rate)
-        self.ptime = int(s.ptime)
-        self.vad_enabled = bool(s.vad)
-        self.tx_packets = int(s.tx_pkt)
-        self.rx_packets = int(s.rx_pkt)
-        self.rx_lost = int(s.rx_loss)
-        self.rx_discarded = int(s.rx_discard)
-        self.jb_frame_size = int(s.jb_frame_size)
-        self.jb_min_prefetch = int(s.jb_min_prefetch)
-        self.jb_max_prefetch = int(s.jb_max_prefetch)
-        self.jb_max_count = int(s.jb_max_count)
-        self.jb_size = int(s.jb_size)
-        self.jb_avg_delay = int(s.jb_avg_delay)
-
-    def __repr__(self) -> str:
-        return (f"<StreamStats {self.codec}/{self.clock_rate} ptime={self.ptime} "
-                f"tx={self.tx_packets} rx={self.rx_packets} lost={self.rx_lost}>")
-
-
-class _Player:
-    __slots__ = ("id", "slot", "token", "on_eof", "playlist", "watched")
-
-    def __init__(self, pid: int, slot: int, token: int, playlist: bool) -> None:
-        self.id = pid
-        self.slot = slot
-        self.token = token
-        self.on_eof: Optional[PlayerEofCallback] = None
-        self.playlist = playlist
-        self.watched = False
-
-
-class _MediaState:
-    """What the library knows about its media objects (one per :class:`Lib`)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.players: Dict[int, _Player] = {}
-        self.player_tokens: Dict[int, _Player] = {}
-        self.recorders: Dict[int, int] = {}
-        self.ports: Dict[int, Any] = {}      # token -> AudioSource / AudioSink
-        self.next_token = 1
-        self.pump: Optional["_Pump"] = None
-        self.bridge: Optional[Tuple[int, int, int]] = None  # clock rate, spf, channels
-
-    def token(self) -> int:
-        with self.lock:
-            t = self.next_token
-            self.next_token += 1
-            return t
 
 
 def _int(value: Any, what: str) -> int:
@@ -185,22 +40,8 @@ def _int(value: Any, what: str) -> int:
 
 
 @legacy_ops({"set_snd_dev": "set_current_sound_devices()"})
-class _MediaMixin:
-    """Media methods of :class:`Lib` (needs its ``_call``/``_enter``/``_leave``)."""
-
-    _call: Any
-    _enter: Any
-    _leave: Any
-    _post: Any
-    _running: Any
-
-    @property
-    def _media(self) -> _MediaState:
-        st = self.__dict__.get("_media_state")
-        if st is None:
-            with _STATE_LOCK:
-                st = self.__dict__.setdefault("_media_state", _MediaState())
-        return st
+class _MediaMixin(Core):
+    """Media methods of :class:`Lib`; what they hand out is kept in the registry."""
 
     # ------------------------------------------------------------- sound devices
 
@@ -254,11 +95,8 @@ class _MediaMixin:
 
     def conf_get_max_ports(self) -> int:
         """How many slots the bridge has."""
-        self._enter("conf_get_max_ports", self)
-        try:
+        with self._gated("conf_get_max_ports", self):
             return int(C.pjsua_conf_get_max_ports())
-        finally:
-            self._leave()
 
     def conf_get_port_info(self, slot: int) -> ConfPortInfo:
         """What occupies ``slot`` (not in the legacy module)."""
@@ -343,22 +181,19 @@ class _MediaMixin:
         return self._add_player(p_id[0], True, on_eof)
 
     def _add_player(self, pid: int, playlist: bool, on_eof: Optional[PlayerEofCallback]) -> int:
-        st = self._media
-        self._enter("player_get_conf_port", self)
-        try:
+        reg = self._reg
+        with self._gated("player_get_conf_port", self):
             slot = int(C.pjsua_player_get_conf_port(pid))
-        finally:
-            self._leave()
-        player = _Player(pid, slot, st.token(), playlist)
-        st.players[pid] = player
-        st.player_tokens[player.token] = player
+        player = _Player(pid, slot, reg.token(), playlist)
+        reg.players[pid] = player
+        reg.player_tokens[player.token] = player
         if on_eof is not None:
             self.player_set_eof_callback(pid, on_eof)
         return pid
 
     def _player(self, op: str, player_id: Any, playlist: Optional[bool] = None) -> _Player:
         pid = _int(player_id, "player_id")
-        player = self._media.players.get(pid)
+        player = self._reg.players.get(pid)
         if player is None:
             raise Error(op, self, C.PJ_EINVAL)  # pjsua's text, as legacy shows
         if playlist is not None and player.playlist != playlist:
@@ -380,11 +215,8 @@ class _MediaMixin:
     def player_get_pos(self, player_id: int) -> int:
         """A file player's position in samples (not in the legacy module)."""
         player = self._player("player_get_pos", player_id, playlist=False)
-        self._enter("player_get_pos", self)
-        try:
+        with self._gated("player_get_pos", self):
             pos = int(C.pjsua_player_get_pos(player.id))
-        finally:
-            self._leave()
         if pos < 0:
             raise Error("player_get_pos", self, -pos)
         return pos
@@ -404,7 +236,7 @@ class _MediaMixin:
         if cb is not None and not callable(cb):
             raise TypeError("cb must be callable or None")
         if cb is not None and not player.watched:
-            self._media_pump()
+            media_pump(self)
             self._call("player_set_eof_cb", C.pjffi_player_watch_eof, player.id,
                        player.token)
             player.watched = True
@@ -414,9 +246,8 @@ class _MediaMixin:
         """Stop a player and free its slot."""
         player = self._player("player_destroy", player_id)
         self._call("player_destroy", C.pjsua_player_destroy, player.id)
-        st = self._media
-        st.players.pop(player.id, None)
-        st.player_tokens.pop(player.token, None)
+        self._reg.players.pop(player.id, None)
+        self._reg.player_tokens.pop(player.token, None)
 
     def playlist_get_slot(self, playlist_id: int) -> int:
         """The bridge slot of a playlist."""
@@ -425,12 +256,6 @@ class _MediaMixin:
     def playlist_destroy(self, playlist_id: int) -> None:
         """Stop a playlist and free its slot."""
         self.player_destroy(playlist_id)
-
-    def _player_eof(self, token: int) -> None:
-        """A player reached its end (pump thread): queue its callback."""
-        player = self._media.player_tokens.get(token)
-        if player is not None and player.on_eof is not None:
-            self._post((_deliver_player_eof, player, None))
 
     # ------------------------------------------------------------- recorders
 
@@ -452,17 +277,14 @@ class _MediaMixin:
         p_id = ffi.new("int *")
         self._call("recorder_create", C.pjsua_recorder_create, name, 0, ffi.NULL, -1, 0, p_id)
         rid = p_id[0]
-        self._enter("recorder_get_conf_port", self)
-        try:
-            self._media.recorders[rid] = int(C.pjsua_recorder_get_conf_port(rid))
-        finally:
-            self._leave()
+        with self._gated("recorder_get_conf_port", self):
+            self._reg.recorders[rid] = int(C.pjsua_recorder_get_conf_port(rid))
         return rid
 
     def recorder_get_slot(self, rec_id: int) -> int:
         """The bridge slot of a recorder."""
         rid = _int(rec_id, "rec_id")
-        slot = self._media.recorders.get(rid)
+        slot = self._reg.recorders.get(rid)
         if slot is None:
             raise Error("recorder_get_conf_port", self, C.PJ_EINVAL)
         return slot
@@ -470,13 +292,13 @@ class _MediaMixin:
     def recorder_destroy(self, rec_id: int) -> None:
         """Stop recording. The WAV file is complete when this returns."""
         rid = _int(rec_id, "rec_id")
-        if rid not in self._media.recorders:
+        if rid not in self._reg.recorders:
             raise Error("recorder_destroy", self, C.PJ_EINVAL)
         done = ffi.new("int *")
         # Waits (without the GIL) for the bridge to let go of the file; see media_port.c.
         self._call("recorder_destroy", C.pjffi_recorder_destroy_sync, rid,
                    _RECORDER_CLOSE_MS, done)
-        self._media.recorders.pop(rid, None)
+        self._reg.recorders.pop(rid, None)
         if not done[0]:
             raise Error("recorder_destroy", self, C.PJ_ETIMEDOUT,
                         "the bridge did not release the file in time")
@@ -561,10 +383,8 @@ class _MediaMixin:
 
     # ------------------------------------------------------------- calls
 
-    def call_stream_stats(self, call: "Call") -> StreamStats:
+    def call_stream_stats(self, call: Call) -> StreamStats:
         """Statistics of a call's audio stream (not in the legacy module)."""
-        from .call import Call
-
         if not isinstance(call, Call):
             raise TypeError("call must be a Call")
         out = ffi.new("pjffi_stream_stats *")
@@ -574,66 +394,33 @@ class _MediaMixin:
     # ------------------------------------------------------------- Python audio ports
 
     def create_audio_source(self, source: Any = None, loop: bool = False,
-                            on_eof: Optional[Callable[["AudioSource"], Any]] = None,
-                            name: str = "py-source", buffer_ms: int = 200) -> "AudioSource":
+                            on_eof: Optional[Callable[[AudioSource], Any]] = None,
+                            name: str = "py-source", buffer_ms: int = 200) -> AudioSource:
         """A bridge slot that plays int16 mono samples from Python: a numpy array (or
         anything ``numpy.asarray`` takes), an iterator of chunks, a callable
         ``f(n) -> chunk`` or, with ``source=None``, whatever :meth:`AudioSource.write`
         is given. See :mod:`pjsua_ffi.audio_ports`."""
-        from .audio_ports import AudioSource
-
-        return AudioSource(cast("Lib", self), source, loop=loop, on_eof=on_eof, name=name,
+        return AudioSource(self, source, loop=loop, on_eof=on_eof, name=name,
                            buffer_ms=buffer_ms)
 
     def create_audio_sink(self, callback: Optional[Callable[[Any], Any]] = None,
                           copy: bool = False, name: str = "py-sink", buffer_ms: int = 500,
-                          callback_ms: int = 100) -> "AudioSink":
+                          callback_ms: int = 100) -> AudioSink:
         """A bridge slot whose received audio goes to ``callback(samples)`` (int16
         numpy arrays) or, without a callback, to :meth:`AudioSink.read`. See
         :mod:`pjsua_ffi.audio_ports`."""
-        from .audio_ports import AudioSink
-
-        return AudioSink(cast("Lib", self), callback, copy=copy, name=name, buffer_ms=buffer_ms,
+        return AudioSink(self, callback, copy=copy, name=name, buffer_ms=buffer_ms,
                          callback_ms=callback_ms)
-
-    def _bridge_format(self) -> Tuple[int, int, int]:
-        """(clock rate, samples per frame, channels) of the bridge."""
-        st = self._media
-        if st.bridge is None:
-            info = self.conf_get_port_info(0)
-            st.bridge = (info.clock_rate, info.samples_per_frame, info.channel_count)
-        return st.bridge
-
-    def _media_pump(self) -> "_Pump":
-        st = self._media
-        with st.lock:
-            if st.pump is None:
-                from .audio_ports import _Pump
-
-                st.pump = _Pump(cast("Lib", self))
-            return st.pump
 
     def _media_shutdown(self) -> None:
         """Before pjsua_destroy: stop the pump and close every Python port."""
-        st = self.__dict__.get("_media_state")
-        if st is None:
-            return
-        pump, st.pump = st.pump, None
+        reg = self._reg
+        pump, reg.pump = reg.pump, None
         if pump is not None:
             pump.stop()
-        for port in list(st.ports.values()):
+        for port in list(reg.ports.values()):
             port._close_now()
-        st.ports.clear()
-        st.players.clear()
-        st.player_tokens.clear()
-        st.recorders.clear()
-        st.bridge = None
-
-
-def _deliver_player_eof(player: _Player, snapshot: None) -> None:
-    cb = player.on_eof
-    if cb is not None:
-        cb(player.id)
+        reg.close_media()
 
 
 def _wav_file(filename: Any, op: str, obj: Any) -> str:

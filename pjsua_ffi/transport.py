@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._binding import PJ_ENOTSUP, C, ffi, from_str
+from ._core import Core
 from ._object import _Handle
 from .constants import TransportFlag
 from .errors import Error, legacy_ops
-
-if TYPE_CHECKING:
-    from .lib import Lib
 
 __all__ = ["Transport", "TransportInfo"]
 
@@ -46,7 +44,7 @@ class TransportInfo:
 class Transport(_Handle):
     """A SIP transport created by :meth:`Lib.create_transport`."""
 
-    def __init__(self, lib: "Lib", id: int) -> None:  # noqa: A002  (legacy name)
+    def __init__(self, lib: Core, id: int) -> None:  # noqa: A002  (legacy name)
         self._lib = lib
         self._id = id
         self._closed = False

@@ -303,7 +303,7 @@ async def main():
             await play
         except asyncio.CancelledError:
             out["play_cancelled"] = True
-        out["ports"] = len(lib._media.ports)
+        out["ports"] = len(lib._reg.ports)
         call.hangup()
         await call.disconnected()
         report(**out)
