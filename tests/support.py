@@ -22,7 +22,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Type
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
@@ -248,13 +248,13 @@ class Watchdog:
         os._exit(70)
 
 
-def raises(fn: Callable[[], Any], *exc: type) -> Optional[List[Any]]:
+def raises(fn: Callable[[], Any], *exc: Type[BaseException]) -> Optional[List[Any]]:
     """[type, op_name, err_code, text] of what ``fn()`` raised (pjsua_ffi.Error unless
     ``exc`` says otherwise), or None if it returned."""
-    exc = exc or (_pj().Error,)
+    kinds = exc or (_pj().Error,)
     try:
         fn()
-    except exc as e:
+    except kinds as e:
         return [type(e).__name__, getattr(e, "op_name", ""), getattr(e, "err_code", 0), str(e)]
     return None
 
@@ -365,7 +365,7 @@ class _Recorders:
     def get(cls) -> Dict[str, Any]:
         if cls._made:
             return cls._made
-        pj = _pj()
+        import pjsua_ffi as pj
 
         class CallLog(pj.CallCallback):
             """Logs ('state', NAME, code, reason), ('media', NAME, slot), ('dtmf', d), …"""
@@ -387,6 +387,7 @@ class _Recorders:
                 self.events.add(("media", i.media_state.name, i.conf_slot))
                 if i.media_state == pj.MediaState.ACTIVE:
                     lib = pj.Lib.instance()
+                    assert lib is not None
                     if self.connect_to is not None:
                         lib.conf_connect(i.conf_slot, self.connect_to)
                     if self.connect_from is not None:
@@ -401,7 +402,7 @@ class _Recorders:
             def on_pager_status(self, body: str, im_id: int, code: int, reason: str) -> None:
                 self.events.add(("pager_status", body, im_id, code, reason))
 
-            def on_typing(self, is_typing: bool) -> None:
+            def on_typing(self, is_typing: int) -> None:
                 self.events.add(("typing", bool(is_typing)))
 
             def on_transfer_request(self, dst: str, code: int) -> int:
