@@ -1,0 +1,57 @@
+"""Pieces shared by scenarios (they run inside the scenario's process)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, List, NamedTuple
+
+import pjsua_ffi as pj
+from tests.scenarios import main
+from tests.support import AnsweringAccount, CallLog, Events, ua_account, ua_lib, uri_of
+
+
+class ThreeParties(NamedTuple):
+    """A (transport 0) has called B (transport 1) and the call is up; C (transport 2)
+    answers anything."""
+
+    lib: pj.Lib
+    tps: List[pj.Transport]
+    a: pj.Account
+    b: pj.Account
+    c: pj.Account
+    b_cb: Any  # B's AnsweringAccount: its ``calls`` are the calls B answered
+    call: pj.Call
+    ev_a: Events
+    ev_b: Events
+    ev_c: Events
+
+
+def three_parties() -> ThreeParties:
+    lib, tps = ua_lib(transports=("udp", "udp", "udp"))
+    ev_a, ev_b, ev_c = Events(), Events(), Events()
+    a = ua_account(lib, tps[0], "a", cb=AnsweringAccount(Events()))
+    b_cb = AnsweringAccount(ev_b)
+    b = ua_account(lib, tps[1], "b", cb=b_cb, set_default=False)
+    c = ua_account(lib, tps[2], "c", cb=AnsweringAccount(ev_c), set_default=False)
+    call = a.make_call(uri_of(tps[1], "b"), CallLog(ev_a))
+    assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
+    return ThreeParties(lib, tps, a, b, c, b_cb, call, ev_a, ev_b, ev_c)
+
+
+def answering_peer(max_calls: str = "256") -> None:
+    """A user agent that answers every call with 200 and keeps going until its standard
+    input closes. It prints "PORT <n>" first."""
+
+    class Answer(pj.AccountCallback):
+        def on_incoming_call(self, call: pj.Call) -> None:
+            call.answer(200)
+
+    lib, (tp,) = ua_lib(max_calls=int(max_calls))
+    _acc = ua_account(lib, tp, "peer", cb=Answer())
+    print("PORT", tp.info().port, flush=True)
+    sys.stdin.read()
+    lib.destroy()
+
+
+if __name__ == "__main__":
+    main(globals())
