@@ -42,7 +42,7 @@ def rms(x: np.ndarray) -> float:
 def dominant(x: np.ndarray, rate: int) -> float:
     from pjsua_ffi._audio import dominant_frequency
 
-    return dominant_frequency(x, rate) if len(x) >= 64 else 0.0
+    return dominant_frequency(x, rate) if len(x) >= 64 else 0.0  # type: ignore[arg-type]
 
 
 def band(x: np.ndarray, rate: int, freq: float, width: float = 25.0) -> float:

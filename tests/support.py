@@ -54,6 +54,9 @@ def scenario_argv(scenario: Scenario, args: Tuple[str, ...]) -> List[str]:
     with ``python -m``, see tests/scenarios/__init__.py), or Python source."""
     if callable(scenario):
         module, name = scenario.__module__, scenario.__name__
+        if module == "__main__":  # a scenario starting another of its own module
+            spec = sys.modules["__main__"].__spec__
+            module = spec.name if spec else module
         assert module.startswith("tests.scenarios."), module
         return [sys.executable, "-m", module, name, *args]
     return [sys.executable, "-c", textwrap.dedent(scenario), *args]
