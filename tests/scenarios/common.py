@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sys
+import tempfile
 from typing import Any, List, NamedTuple
 
 import pjsua_ffi as pj
@@ -36,6 +39,13 @@ def three_parties() -> ThreeParties:
     call = a.make_call(uri_of(tps[1], "b"), CallLog(ev_a))
     assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
     return ThreeParties(lib, tps, a, b, c, b_cb, call, ev_a, ev_b, ev_c)
+
+
+def media_dir(prefix: str) -> str:
+    """A temporary folder for a media scenario's files, removed when the process exits."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def answering_peer(max_calls: str = "256") -> None:
