@@ -85,6 +85,14 @@ def aio_lib(n_tp: int = 1, **media: Any) -> Tuple[pj.Lib, List[pj.Transport]]:
     return lib, tps
 
 
+def accounts_a_b(ll: Any, lib: pj.Lib, tps: List[pj.Transport]) -> Tuple[Any, Any]:
+    """Accounts "a" (the default) on ``tps[0]`` and "b" on ``tps[1]``, for the loop
+    ``ll``."""
+    a = ll.account(ua_account(lib, tps[0], "a"))
+    b = ll.account(ua_account(lib, tps[1], "b", set_default=False))
+    return a, b
+
+
 def run(coro: Coroutine[Any, Any, Any]) -> None:
     asyncio.run(coro)
 
@@ -182,8 +190,7 @@ def a_rejected_call_raises_the_sip_status_and_late_awaits_answer_at_once() -> No
     async def main():
         lib, tps = aio_lib(2)
         async with aio.start(lib) as ll:
-            a = ll.account(ua_account(lib, tps[0], "a"))
-            b = ll.account(ua_account(lib, tps[1], "b", set_default=False))
+            a, b = accounts_a_b(ll, lib, tps)
             call = a.make_call(uri_of(tps[1], "b"))
             inc = await b.incoming_calls().__anext__()
             inc.hangup(486)
@@ -257,8 +264,7 @@ def cancellation_and_timeouts_leave_the_call_usable() -> None:
     async def main():
         lib, tps = aio_lib(2)
         async with aio.start(lib) as ll:
-            a = ll.account(ua_account(lib, tps[0], "a"))
-            b = ll.account(ua_account(lib, tps[1], "b", set_default=False))
+            a, b = accounts_a_b(ll, lib, tps)
             call = a.make_call(uri_of(tps[1], "b"))   # b lets it ring
             out = {}
             try:
@@ -305,8 +311,7 @@ def shutdown_from_the_loop_fails_every_waiter_with_error() -> None:
     async def main():
         lib, tps = aio_lib(2)
         ll = aio.start(lib)
-        a = ll.account(ua_account(lib, tps[0], "a"))
-        b = ll.account(ua_account(lib, tps[1], "b", set_default=False))
+        a, b = accounts_a_b(ll, lib, tps)
         ringing = a.make_call(uri_of(tps[1], "b"))
         inc = await b.incoming_calls().__anext__()
         async def incoming():
@@ -343,8 +348,7 @@ def messages_status_and_delivery_and_buddy_states() -> None:
     async def main():
         lib, tps = aio_lib(2)
         async with aio.start(lib) as ll:
-            a = ll.account(ua_account(lib, tps[0], "a"))
-            b = ll.account(ua_account(lib, tps[1], "b", set_default=False))
+            a, b = accounts_a_b(ll, lib, tps)
             inbox = b.messages()
             out = {"status": list(await a.send_message(uri_of(tps[1], "b"), "hello é"))}
             frm, contact, mime, body = await asyncio.wait_for(inbox.__anext__(), 5)
@@ -378,8 +382,7 @@ def audio_frames_in_and_playback_out_carry_tones() -> None:
     async def main():
         lib, tps = aio_lib(2, clock_rate=16000, snd_clock_rate=16000)
         async with aio.start(lib) as ll:
-            a = ll.account(ua_account(lib, tps[0], "a"))
-            b = ll.account(ua_account(lib, tps[1], "b", set_default=False))
+            a, b = accounts_a_b(ll, lib, tps)
             call = a.make_call(uri_of(tps[1], "b"))
             inc = await b.incoming_calls().__anext__()
             inc.answer(200)

@@ -8,7 +8,7 @@ from typing import Any, List
 
 import pjsua_ffi as pj
 from tests.scenarios import main
-from tests.scenarios.common import three_parties
+from tests.scenarios.common import self_call, three_parties
 from tests.support import (
     AnsweringAccount,
     CallLog,
@@ -24,10 +24,7 @@ from tests.support import (
 
 
 def call_states_and_codes_in_one_process() -> None:
-    lib, (tp,) = ua_lib()
-    ev_a, ev_b = Events(), Events()
-    acc = ua_account(lib, tp, cb=AnsweringAccount(ev_b))
-    call = acc.make_call(uri_of(tp), CallLog(ev_a))
+    lib, tp, acc, _, call, ev_a, ev_b = self_call()
     assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
     assert ev_b.has(("state", "CONFIRMED", 200, "OK"))
     during = call.info()
@@ -91,10 +88,7 @@ def rejected_and_cancelled_calls() -> None:
 
 
 def hold_unhold_reinvite_update() -> None:
-    lib, (tp,) = ua_lib()
-    ev_a, ev_b = Events(), Events()
-    acc = ua_account(lib, tp, cb=AnsweringAccount(ev_b))
-    call = acc.make_call(uri_of(tp), CallLog(ev_a))
+    lib, tp, acc, _, call, ev_a, ev_b = self_call()
     assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
     assert ev_a.wait(lambda i: any(e[:2] == ("media", "ACTIVE") for e in i))
     def media(ev):
@@ -118,11 +112,7 @@ def hold_unhold_reinvite_update() -> None:
 
 
 def dtmf_both_ways() -> None:
-    lib, (tp,) = ua_lib()
-    ev_a, ev_b = Events(), Events()
-    answer = AnsweringAccount(ev_b)
-    acc = ua_account(lib, tp, cb=answer)
-    call = acc.make_call(uri_of(tp), CallLog(ev_a))
+    lib, tp, acc, answer, call, ev_a, ev_b = self_call()
     assert ev_a.wait(lambda i: any(e[:2] == ("media", "ACTIVE") for e in i))
     assert ev_b.wait(lambda i: any(e[:2] == ("media", "ACTIVE") for e in i))
     call.dial_dtmf("123#")
@@ -136,11 +126,7 @@ def dtmf_both_ways() -> None:
 
 
 def custom_headers_reach_the_peer() -> None:
-    lib, (tp,) = ua_lib()
-    ev_a, ev_b = Events(), Events()
-    answer = AnsweringAccount(ev_b)
-    acc = ua_account(lib, tp, cb=answer)
-    call = acc.make_call(uri_of(tp), CallLog(ev_a), hdr_list=[("X-Case", "invite-42")])
+    lib, _, _, _, call, ev_a, ev_b = self_call(hdr_list=[("X-Case", "invite-42")])
     assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
     call.send_request("INFO", hdr_list=[("X-Info", "hello there")],
                       content_type="application/x-test", body="payload=1")

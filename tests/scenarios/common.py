@@ -41,6 +41,28 @@ def three_parties() -> ThreeParties:
     return ThreeParties(lib, tps, a, b, c, b_cb, call, ev_a, ev_b, ev_c)
 
 
+class SelfCall(NamedTuple):
+    """An account on one transport that has called itself; ``answer`` (the account's
+    AnsweringAccount) answers with 180 then 200."""
+
+    lib: pj.Lib
+    tp: pj.Transport
+    acc: pj.Account
+    answer: Any
+    call: pj.Call
+    ev_a: Events  # the caller's events
+    ev_b: Events  # the callee's
+
+
+def self_call(**make_call: Any) -> SelfCall:
+    lib, (tp,) = ua_lib()
+    ev_a, ev_b = Events(), Events()
+    answer = AnsweringAccount(ev_b)
+    acc = ua_account(lib, tp, cb=answer)
+    call = acc.make_call(uri_of(tp), CallLog(ev_a), **make_call)
+    return SelfCall(lib, tp, acc, answer, call, ev_a, ev_b)
+
+
 def media_dir(prefix: str) -> str:
     """A temporary folder for a media scenario's files, removed when the process exits."""
     path = tempfile.mkdtemp(prefix=prefix)
