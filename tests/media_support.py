@@ -42,7 +42,7 @@ def rms(x: np.ndarray) -> float:
 def dominant(x: np.ndarray, rate: int) -> float:
     from pjsua_ffi._audio import dominant_frequency
 
-    return dominant_frequency(x, rate) if len(x) >= 64 else 0.0
+    return dominant_frequency(x, rate) if len(x) >= 64 else 0.0  # type: ignore[arg-type]
 
 
 def band(x: np.ndarray, rate: int, freq: float, width: float = 25.0) -> float:
@@ -102,20 +102,3 @@ def only_codec(lib: Any, codec_id: str) -> None:
 
 def settle(seconds: float) -> None:
     time.sleep(seconds)
-
-
-def scenario_head(prefix: str) -> str:
-    """The first lines of a media scenario: imports, and a temporary folder ``D`` that
-    is removed at exit."""
-    return f"""
-import os, sys, time, tempfile, threading
-import numpy as np
-import pjsua_ffi as pj
-from tests.support import (ua_lib, ua_account, uri_of, report, raises, Events, CallLog,
-                           AnsweringAccount, wait_for)
-from tests.media_support import (tone, write_wav, read_wav, rms, dominant, band,
-                                 tone_sequence, wait_media, wait_state, only_codec)
-import atexit, shutil
-D = tempfile.mkdtemp(prefix="{prefix}")
-atexit.register(shutil.rmtree, D, True)
-"""

@@ -49,7 +49,7 @@ def make_pki(d: Path) -> Dict[str, str]:
     return out
 
 
-def make_tls(pki: Dict[str, str], cert: str = "", ca: str = "ca", **flags: object) -> object:
+def make_tls(pki: Dict[str, str], cert: str = "", ca: str = "ca", **flags: Any) -> Any:
     """A TLSSetting (used inside scenario processes): ``cert`` names one of
     :func:`make_pki`'s certificates (its key, and the password for the server's),
     ``ca`` the CA list; other keywords are TLSSetting attributes."""

@@ -2,9 +2,9 @@
 singleton, and a crash must fail one test, not the run), and build a library bound to
 loopback inside that process.
 
-A scenario is Python source. It imports ``tests.support`` for the ``ua_*`` helpers,
-and reports with ``report(**values)``, which prints one JSON line that the test reads
-back from ``run_scenario``'s result.
+A scenario is a function of a ``tests.scenarios`` module (or, in older tests, Python
+source). It uses this module's ``ua_*`` helpers, and reports with ``report(**values)``,
+which prints one JSON line that the test reads back from ``run_scenario``'s result.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type, Union
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
@@ -46,16 +46,32 @@ class ScenarioFailed(AssertionError):
     pass
 
 
-def run_scenario(source: str, *args: str, timeout: float = 60.0,
+Scenario = Union[str, Callable[..., Any]]
+
+
+def scenario_argv(scenario: Scenario, args: Tuple[str, ...]) -> List[str]:
+    """The command that runs ``scenario``: a function of a tests.scenarios module (run
+    with ``python -m``, see tests/scenarios/__init__.py), or Python source."""
+    if callable(scenario):
+        module, name = scenario.__module__, scenario.__name__
+        if module == "__main__":  # a scenario starting another of its own module
+            spec = sys.modules["__main__"].__spec__
+            module = spec.name if spec else module
+        assert module.startswith("tests.scenarios."), module
+        return [sys.executable, "-m", module, name, *args]
+    return [sys.executable, "-c", textwrap.dedent(scenario), *args]
+
+
+def run_scenario(source: Scenario, *args: str, timeout: float = 60.0,
                  env: Optional[Dict[str, str]] = None, expect_rc: int = 0) -> Dict[str, Any]:
-    """Run ``source`` in a new interpreter; return what it reported.
+    """Run ``source`` (a scenario function, or Python source) in a new interpreter;
+    return what it reported.
 
     The process must exit with ``expect_rc`` within ``timeout`` seconds; otherwise the
     assertion shows its output (a crash shows as a negative return code; a hang shows
     every thread's C and Python stacks, see :func:`communicate`).
     """
-    code = textwrap.dedent(source)
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
+    proc = subprocess.Popen(scenario_argv(source, args), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=scenario_env(env),
                             cwd=str(ROOT))
     stdout, stderr = communicate(proc, timeout=timeout, what="scenario")
@@ -120,50 +136,23 @@ def _text(data: Any) -> str:
     return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
 
 
-def start_scenario(source: str, *args: str,
+def start_scenario(source: Scenario, *args: str,
                    env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
     """Start ``source`` in the background (a peer process); the caller stops it."""
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(source), *args],
+    return subprocess.Popen(scenario_argv(source, args),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=scenario_env(env),
                             cwd=str(ROOT))
 
 
-# Scenario code: A (transport 0) calls B (transport 1) and the call is up; C (transport
-# 2) answers anything. Names: lib, tps, a, b, c, b_cb, call, ev_a, ev_b, ev_c.
-THREE_PARTIES = """
-lib, tps = ua_lib(transports=("udp", "udp", "udp"))
-ev_a, ev_b, ev_c = Events(), Events(), Events()
-a = ua_account(lib, tps[0], "a", cb=AnsweringAccount(Events()))
-b_cb = AnsweringAccount(ev_b)
-b = ua_account(lib, tps[1], "b", cb=b_cb, set_default=False)
-c = ua_account(lib, tps[2], "c", cb=AnsweringAccount(ev_c), set_default=False)
-call = a.make_call(uri_of(tps[1], "b"), CallLog(ev_a))
-assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
-"""
-
-# A user agent in its own process that answers every call with 200 and keeps going
-# until its standard input closes. It prints "PORT <n>" first.
-ANSWERING_PEER = """
-import sys
-import pjsua_ffi as pj
-from tests.support import ua_lib, ua_account
-class Answer(pj.AccountCallback):
-    def on_incoming_call(self, call):
-        call.answer(200)
-lib, (tp,) = ua_lib(max_calls=int(sys.argv[1]) if len(sys.argv) > 1 else 256)
-acc = ua_account(lib, tp, "peer", cb=Answer())
-print("PORT", tp.info().port, flush=True)
-sys.stdin.read()
-lib.destroy()
-"""
-
-
 class Peer:
-    """Runs :data:`ANSWERING_PEER` for a ``with`` block; ``uri`` calls it."""
+    """Runs ``tests.scenarios.common.answering_peer`` for a ``with`` block; ``uri`` calls
+    it."""
 
     def __init__(self, max_calls: int = 256) -> None:
-        self.proc = start_scenario(ANSWERING_PEER, str(max_calls))
+        from tests.scenarios.common import answering_peer
+
+        self.proc = start_scenario(answering_peer, str(max_calls))
         assert self.proc.stdout is not None
         ready, _, _ = select.select([self.proc.stdout], [], [], 60)
         if not ready:
@@ -248,13 +237,13 @@ class Watchdog:
         os._exit(70)
 
 
-def raises(fn: Callable[[], Any], *exc: type) -> Optional[List[Any]]:
+def raises(fn: Callable[[], Any], *exc: Type[BaseException]) -> Optional[List[Any]]:
     """[type, op_name, err_code, text] of what ``fn()`` raised (pjsua_ffi.Error unless
     ``exc`` says otherwise), or None if it returned."""
-    exc = exc or (_pj().Error,)
+    kinds = exc or (_pj().Error,)
     try:
         fn()
-    except exc as e:
+    except kinds as e:
         return [type(e).__name__, getattr(e, "op_name", ""), getattr(e, "err_code", 0), str(e)]
     return None
 
@@ -365,7 +354,7 @@ class _Recorders:
     def get(cls) -> Dict[str, Any]:
         if cls._made:
             return cls._made
-        pj = _pj()
+        import pjsua_ffi as pj
 
         class CallLog(pj.CallCallback):
             """Logs ('state', NAME, code, reason), ('media', NAME, slot), ('dtmf', d), …"""
@@ -387,6 +376,7 @@ class _Recorders:
                 self.events.add(("media", i.media_state.name, i.conf_slot))
                 if i.media_state == pj.MediaState.ACTIVE:
                     lib = pj.Lib.instance()
+                    assert lib is not None
                     if self.connect_to is not None:
                         lib.conf_connect(i.conf_slot, self.connect_to)
                     if self.connect_from is not None:
@@ -401,7 +391,7 @@ class _Recorders:
             def on_pager_status(self, body: str, im_id: int, code: int, reason: str) -> None:
                 self.events.add(("pager_status", body, im_id, code, reason))
 
-            def on_typing(self, is_typing: bool) -> None:
+            def on_typing(self, is_typing: int) -> None:
                 self.events.add(("typing", bool(is_typing)))
 
             def on_transfer_request(self, dst: str, code: int) -> int:

@@ -1,7 +1,6 @@
 """Event-loop mode and the asyncio API (pjsua_ffi.aio), against real pjsua peers.
 
-Every scenario runs under a watchdog: faulthandler dumps every thread's stack and the
-process exits if it is still running after WATCHDOG seconds, so a hang fails fast with
+Every scenario (tests/scenarios/aio.py) runs under a watchdog, so a hang fails fast with
 its stack instead of waiting for the test's time-out.
 """
 
@@ -15,110 +14,13 @@ import pytest
 from peers.kamailio import Kamailio
 from support import Peer, run_scenario, start_scenario
 
-WATCHDOG = 25
-
-PROLOGUE = f"""
-import asyncio, faulthandler, socket, sys, threading, time
-import numpy as np
-import pjsua_ffi as pj
-from pjsua_ffi import aio
-from tests.support import *
-from tests.media_support import tone, dominant, band, rms
-faulthandler.dump_traceback_later({WATCHDOG}, exit=True)
-
-def options_probe(port, tries=1):
-    # An OPTIONS from a plain socket; pjsua answers it itself. Returns the status line.
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    s.settimeout(10)
-    me = s.getsockname()[1]
-    msg = (f"OPTIONS sip:x@127.0.0.1:{{port}} SIP/2.0\\r\\n"
-           f"Via: SIP/2.0/UDP 127.0.0.1:{{me}};branch=z9hG4bK-probe{{me}};rport\\r\\n"
-           "Max-Forwards: 70\\r\\nFrom: <sip:probe@127.0.0.1>;tag=p1\\r\\n"
-           f"To: <sip:x@127.0.0.1:{{port}}>\\r\\nCall-ID: probe{{me}}@127.0.0.1\\r\\n"
-           "CSeq: 1 OPTIONS\\r\\nContent-Length: 0\\r\\n\\r\\n")
-    s.sendto(msg.encode(), ("127.0.0.1", port))
-    try:
-        return s.recv(65536).decode("utf-8", "replace").split("\\r\\n")[0]
-    except socket.timeout:
-        return "no answer"
-    finally:
-        s.close()
-
-def aio_lib(n_tp=1, **media):
-    lib = pj.Lib()
-    mc = pj.MediaConfig()
-    mc.enable_ice = False
-    mc.no_vad = True
-    for k, v in media.items():
-        setattr(mc, k, v)
-    lib.init(pj.UAConfig(), pj.LogConfig(level=1, console_level=1), mc)
-    lib.set_null_snd_dev()
-    tps = [lib.create_transport(pj.TransportType.UDP,
-                                pj.TransportConfig(0, "127.0.0.1", "127.0.0.1"))
-           for _ in range(n_tp)]
-    return lib, tps
-
-def run(coro):
-    asyncio.run(coro)
-"""
-
-# A classic (threaded) process that calls argv[1], keeps the call up for argv[2] s after
-# it is answered while playing a 440 Hz tone, then hangs up and prints what it saw.
-CALLER_PEER = """
-import sys, time, json
-import pjsua_ffi as pj
-from tests.support import ua_lib, ua_account, Events, CallLog, states
-from tests.media_support import tone
-lib, (tp,) = ua_lib(clock_rate=16000, snd_clock_rate=16000)
-acc = ua_account(lib, tp, "caller")
-src = lib.create_audio_source(tone(440, 1.0, 16000), loop=True)
-ev = Events()
-call = acc.make_call(sys.argv[1], CallLog(ev, connect_from=src.slot))
-ok = ev.wait(lambda i: ("state", "CONFIRMED", 200, "OK") in i, 10)
-time.sleep(float(sys.argv[2]))
-if ok:
-    call.hangup()
-ev.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i), 10)
-print("DONE", json.dumps(states(ev)), flush=True)
-lib.destroy()
-"""
-
+from tests.scenarios import aio
 
 # ---------------------------------------------------------------- event-loop mode
 
 
 def test_event_loop_mode_runs_callbacks_inline_and_the_backup_poller_covers_a_slow_one() -> None:
-    r = run_scenario(PROLOGUE + """
-lib, (tp,) = ua_lib(with_thread=False)
-port = tp.info().port
-seen = {}
-class Slow(pj.CallCallback):
-    def on_state(self):
-        info = self.call.info()
-        seen.setdefault("threads", set()).add(threading.get_ident())
-        if info.state == pj.CallState.CONFIRMED and "probe" not in seen:
-            # Block this callback (and with it the only thread that polls) until pjsua
-            # has answered an OPTIONS: only the backup poller can answer it meanwhile.
-            done = threading.Event()
-            def probe():
-                seen["probe"] = options_probe(port)
-                done.set()
-            threading.Thread(target=probe).start()
-            seen["answered_inside"] = done.wait(15)
-            self.call.hangup()
-        if info.state == pj.CallState.DISCONNECTED:
-            seen["ended"] = True
-acc = ua_account(lib, tp, cb=AnsweringAccount(Events()))
-call = acc.make_call(uri_of(tp), Slow())
-end = time.time() + 15
-while time.time() < end and not seen.get("ended"):
-    lib.handle_events(10)
-report(threads=[t == threading.get_ident() for t in seen["threads"]],
-       probe=seen.get("probe"), inside=seen.get("answered_inside"),
-       names=sorted(t.name for t in threading.enumerate()))
-lib.destroy()
-""")
+    r = run_scenario(aio.event_loop_mode_and_backup_poller)
     assert r["threads"] == [True]  # every callback ran on the thread calling handle_events
     assert "pjsua-callbacks" not in r["names"]
     assert r["inside"] is True and r["probe"] == "SIP/2.0 200 OK"
@@ -129,44 +31,7 @@ lib.destroy()
 
 def test_calls_both_ways_with_a_second_process_and_classic_callbacks_mixed() -> None:
     with Peer() as peer:
-        r = run_scenario(PROLOGUE + """
-async def main(peer_uri):
-    lib, (tp,) = aio_lib()
-    async with aio.start(lib) as ll:
-        # Outgoing, with a classic callback watching the same call.
-        ev = Events()
-        acc = ll.account(ua_account(lib, tp, "me"))
-        call = acc.make_call(peer_uri, CallLog(ev))
-        info = await call.confirmed()
-        out = {"confirmed": [info.state.name, info.last_code, "sip:peer@" in info.remote_uri]}
-        media = await call.media_active()
-        out["slot"] = media.conf_slot >= 0
-        call.hangup()
-        end = await call.disconnected()
-        out["ended"] = [end.state.name, call.state.name]
-        out["classic"] = states(ev)
-        out["thread"] = threading.current_thread().name
-        # Incoming: a second process calls us; we answer from the async iterator.
-        me = uri_of(tp, "me")
-        caller = subprocess.Popen([sys.executable, "-c", CALLER, me, "0.5"],
-                                  stdout=subprocess.PIPE, text=True, env=scenario_env())
-        async for inc in acc.incoming_calls():
-            out["ringing"] = inc.state.name
-            out["invite"] = "INVITE sip:me@" in inc.rdata.msg_info
-            inc.answer(200)
-            break
-        out["in_confirmed"] = (await inc.confirmed()).state.name
-        end = await inc.disconnected()   # the caller hangs up
-        out["in_end"] = [end.state.name, end.last_code]
-        line = await asyncio.get_running_loop().run_in_executor(None, caller.stdout.readline)
-        out["caller"] = line.split(" ", 1)[1].strip()
-        caller.wait()
-        out["names"] = sorted(t.name for t in threading.enumerate())
-    report(**out)
-import subprocess
-CALLER = sys.argv[2]
-run(main(sys.argv[1]))
-""", peer.uri, CALLER_PEER, timeout=60)
+        r = run_scenario(aio.calls_both_ways, peer.uri, timeout=60)
     assert r["confirmed"] == ["CONFIRMED", 200, True] and r["slot"]
     assert r["ended"] == ["DISCONNECTED", "DISCONNECTED"]
     assert r["classic"][-2:] == ["CONFIRMED", "DISCONNECTED"]  # the classic callback too
@@ -177,84 +42,19 @@ run(main(sys.argv[1]))
 
 
 def test_a_rejected_call_raises_the_sip_status_and_late_awaits_answer_at_once() -> None:
-    r = run_scenario(PROLOGUE + """
-async def main():
-    lib, tps = aio_lib(2)
-    async with aio.start(lib) as ll:
-        a = ll.account(ua_account(lib, tps[0], "a"))
-        b = ll.account(ua_account(lib, tps[1], "b", set_default=False))
-        call = a.make_call(uri_of(tps[1], "b"))
-        inc = await b.incoming_calls().__anext__()
-        inc.hangup(486)
-        out = {}
-        try:
-            await call.confirmed()
-        except pj.Error as exc:
-            out["err"] = [exc.err_code, exc.op_name, "486" in str(exc)]
-        # The call is over: every later await answers at once.
-        out["end"] = (await call.disconnected()).last_code
-        try:
-            await call.media_active()
-        except pj.Error as exc:
-            out["media_err"] = exc.err_code
-        try:
-            a.make_call("not a uri")
-        except pj.Error as exc:
-            out["bad_uri"] = exc.op_name
-        report(**out)
-run(main())
-""")
+    r = run_scenario(aio.a_rejected_call_raises_the_sip_status_and_late_awaits_answer_at_once)
     assert r["err"] == [170486, "call", True]
     assert r["end"] == 486 and r["media_err"] == 170486
     assert r["bad_uri"]
 
 
 def test_start_refuses_a_library_with_a_callback_thread() -> None:
-    r = run_scenario(PROLOGUE + """
-async def main():
-    lib, (tp,) = ua_lib()
-    try:
-        aio.start(lib)
-    except pj.Error as exc:
-        report(err=exc.err_code)
-    lib.destroy()
-run(main())
-""")
+    r = run_scenario(aio.start_refuses_a_library_with_a_callback_thread)
     assert r["err"] == 70013  # PJ_EINVALIDOP
 
 
 def test_a_library_outliving_its_loop_and_destroyed_from_a_callback() -> None:
-    r = run_scenario(PROLOGUE + """
-out = {}
-async def first():
-    lib, tps = aio_lib(2)
-    ll = aio.start(lib)
-    ll.account(ua_account(lib, tps[0], "a"))
-    await asyncio.sleep(0.1)
-    return lib
-lib = asyncio.run(first())   # the loop ends, the library is still up
-lib.destroy()                # must neither raise nor hang
-out["first"] = pj.Lib.instance() is None
-
-class Stop(pj.CallCallback):
-    def on_state(self):
-        if self.call.info().state == pj.CallState.CONFIRMED:
-            pj.Lib.instance().destroy()   # from inside a callback on the loop's thread
-async def second():
-    lib, tps = aio_lib(2)
-    ll = aio.start(lib)
-    a = ll.account(ua_account(lib, tps[0], "a"))
-    b = ll.account(ua_account(lib, tps[1], "b", set_default=False), AnsweringAccount(Events()))
-    call = a.make_call(uri_of(tps[1], "b"), Stop())
-    try:
-        await asyncio.wait_for(call.disconnected(), 10)
-        out["second"] = "returned"
-    except pj.Error as exc:
-        out["second"] = exc.err_code
-    out["closed"] = ll.closed
-run(second())
-report(**out)
-""")
+    r = run_scenario(aio.a_library_outliving_its_loop_and_destroyed_from_a_callback)
     assert r["first"] is True
     assert r["second"] == 70013 and r["closed"] is True
 
@@ -263,52 +63,7 @@ report(**out)
 
 
 def test_cancellation_and_timeouts_leave_the_call_usable() -> None:
-    r = run_scenario(PROLOGUE + """
-async def main():
-    lib, tps = aio_lib(2)
-    async with aio.start(lib) as ll:
-        a = ll.account(ua_account(lib, tps[0], "a"))
-        b = ll.account(ua_account(lib, tps[1], "b", set_default=False))
-        call = a.make_call(uri_of(tps[1], "b"))   # b lets it ring
-        out = {}
-        try:
-            await asyncio.wait_for(call.confirmed(), 0.3)
-        except asyncio.TimeoutError:
-            out["wait_for"] = "timeout"
-        if sys.version_info >= (3, 11):
-            try:
-                async with asyncio.timeout(0.3):
-                    await call.confirmed()
-            except TimeoutError:
-                out["timeout"] = "timeout"
-        task = asyncio.create_task(call.confirmed())
-        await asyncio.sleep(0.05)
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            out["cancelled"] = True
-        out["waiters_left"] = sum(not f.done() for _, f in call._state_waiters)
-        # Still a live call: answer it now and the next await succeeds.
-        inc = await b.incoming_calls().__anext__()
-        inc.answer(200)
-        out["state"] = (await asyncio.wait_for(call.confirmed(), 5)).state.name
-        # A playback cancelled midway stops and frees its port.
-        await call.media_active()
-        long = tone(440, 5.0, 16000)
-        play = asyncio.create_task(call.play(long))
-        await asyncio.sleep(0.3)
-        play.cancel()
-        try:
-            await play
-        except asyncio.CancelledError:
-            out["play_cancelled"] = True
-        out["ports"] = len(lib._reg.ports)
-        call.hangup()
-        await call.disconnected()
-        report(**out)
-run(main())
-""")
+    r = run_scenario(aio.cancellation_and_timeouts_leave_the_call_usable)
     assert r["wait_for"] == "timeout" and r.get("timeout", "timeout") == "timeout"
     assert r["cancelled"] is True and r["waiters_left"] == 0
     assert r["state"] == "CONFIRMED"
@@ -316,42 +71,7 @@ run(main())
 
 
 def test_shutdown_from_the_loop_fails_every_waiter_with_error() -> None:
-    r = run_scenario(PROLOGUE + """
-async def main():
-    lib, tps = aio_lib(2)
-    ll = aio.start(lib)
-    a = ll.account(ua_account(lib, tps[0], "a"))
-    b = ll.account(ua_account(lib, tps[1], "b", set_default=False))
-    ringing = a.make_call(uri_of(tps[1], "b"))
-    inc = await b.incoming_calls().__anext__()
-    async def incoming():
-        async for c in a.incoming_calls():
-            pass
-    async def frames():
-        async for f in inc.audio_frames():
-            pass
-    dead = "sip:nobody@127.0.0.1:9"   # nothing listens: the MESSAGE stays in flight
-    tasks = {"confirmed": asyncio.create_task(ringing.confirmed()),
-             "incoming": asyncio.create_task(incoming()),
-             "message": asyncio.create_task(a.send_message(dead, "hi")),
-             "media": asyncio.create_task(inc.media_active())}
-    await asyncio.sleep(0.2)
-    await ll.close()
-    out = {}
-    for name, t in tasks.items():
-        try:
-            await asyncio.wait_for(t, 5)
-            out[name] = "returned"
-        except pj.Error as exc:
-            out[name] = exc.err_code
-    try:
-        a.make_call(uri_of(tps[1], "b"))
-    except pj.Error as exc:
-        out["after"] = exc.err_code
-    out["closed"] = ll.closed
-    report(**out)
-run(main())
-""")
+    r = run_scenario(aio.shutdown_from_the_loop_fails_every_waiter_with_error)
     for name in ("confirmed", "incoming", "message", "media"):
         assert r[name] == 70013, (name, r)
     # A call on an account of the closed library raises pj.Error (its code is the
@@ -363,39 +83,7 @@ run(main())
 
 
 def test_messages_status_and_delivery_and_buddy_states() -> None:
-    r = run_scenario(PROLOGUE + """
-async def main():
-    lib, tps = aio_lib(2)
-    async with aio.start(lib) as ll:
-        a = ll.account(ua_account(lib, tps[0], "a"))
-        b = ll.account(ua_account(lib, tps[1], "b", set_default=False))
-        inbox = b.messages()
-        out = {"status": list(await a.send_message(uri_of(tps[1], "b"), "hello \u00e9"))}
-        frm, contact, mime, body = await asyncio.wait_for(inbox.__anext__(), 5)
-        out["got"] = [frm.startswith("<sip:a@"), mime, str(body)]
-        # Many in flight at once, each with its own status.
-        codes = await asyncio.gather(*[a.send_message(uri_of(tps[1], "b"), f"m{i}")
-                                       for i in range(50)])
-        out["many"] = sorted({c for c, _ in codes})
-        n = 0
-        while inbox.get_nowait() is not None:
-            n += 1
-        out["received"] = n
-        # Presence: a subscribes to b (peer to peer); b goes online, then offline.
-        buddy = a.add_buddy(uri_of(tps[1], "b"))
-        buddy.subscribe()
-        await asyncio.wait_for(buddy.wait_status(
-            lambda i: i.online_status == pj.BuddyStatus.OFFLINE), 5)
-        b.account.set_basic_status(True)
-        on = await asyncio.wait_for(buddy.wait_status(
-            lambda i: i.online_status == pj.BuddyStatus.ONLINE), 5)
-        b.account.set_basic_status(False)
-        off = await asyncio.wait_for(buddy.wait_status(
-            lambda i: i.online_status == pj.BuddyStatus.OFFLINE), 5)
-        out["presence"] = [on.online_status.name, off.online_status.name]
-        report(**out)
-run(main())
-""", timeout=60)
+    r = run_scenario(aio.messages_status_and_delivery_and_buddy_states, timeout=60)
     assert r["status"] == [200, "OK"]
     assert r["got"] == [True, "text/plain", "hello \u00e9"]
     assert r["many"] == [200] and r["received"] == 50
@@ -406,33 +94,7 @@ run(main())
 
 
 def test_audio_frames_in_and_playback_out_carry_tones() -> None:
-    r = run_scenario(PROLOGUE + """
-async def main():
-    lib, tps = aio_lib(2, clock_rate=16000, snd_clock_rate=16000)
-    async with aio.start(lib) as ll:
-        a = ll.account(ua_account(lib, tps[0], "a"))
-        b = ll.account(ua_account(lib, tps[1], "b", set_default=False))
-        call = a.make_call(uri_of(tps[1], "b"))
-        inc = await b.incoming_calls().__anext__()
-        inc.answer(200)
-        await call.media_active()
-        heard = []
-        async def listen():
-            async for chunk in inc.audio_frames(chunk_ms=40):
-                heard.append(chunk)
-        listener = asyncio.create_task(listen())
-        await call.play(tone(700, 1.0, 16000))   # returns once all of it was played
-        played = sum(len(c) for c in heard)
-        await inc.play(tone(1100, 0.4, 16000))    # and the other way
-        call.hangup()
-        await call.disconnected()
-        await asyncio.wait_for(listener, 5)       # the iterator ends with the call
-        x = np.concatenate(heard)
-        loud = x[np.abs(x) > 0]
-        report(n=len(x), played=played, f=dominant(x, 16000), share=band(x, 16000, 700),
-               dtype=str(x.dtype), frames=all(len(c) % 320 == 0 for c in heard))
-run(main())
-""")
+    r = run_scenario(aio.audio_frames_in_and_playback_out_carry_tones)
     assert r["dtype"] == "int16" and r["frames"]
     assert r["played"] >= 16000 * 0.8  # most of the second had arrived when play() returned
     assert abs(r["f"] - 700) < 15 and r["share"] > 0.5
@@ -451,37 +113,7 @@ def kam(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kamailio]:
 
 @pytest.mark.kamailio
 def test_registration_results_at_kamailio(kam: Kamailio) -> None:
-    r = run_scenario(PROLOGUE + """
-PORT = int(sys.argv[1])
-def cfg(tp, user, password):
-    c = pj.AccountConfig("127.0.0.1", user, password, registrar=f"sip:127.0.0.1:{PORT}",
-                         proxy=f"sip:127.0.0.1:{PORT}")
-    c.transport_id = tp._id
-    c.rtp_transport_cfg = pj.TransportConfig(0, "127.0.0.1", "127.0.0.1")
-    return c
-async def main():
-    lib, (tp,) = aio_lib()
-    async with aio.start(lib) as ll:
-        good = ll.account(lib.create_account(cfg(tp, "alice", "alice-pw")))
-        bad = ll.account(lib.create_account(cfg(tp, "bob", "wrong"), set_default=False))
-        info = await good.registered()
-        out = {"good": [info.reg_status, info.reg_active, info.reg_expires > 0]}
-        try:
-            await bad.registered()
-        except pj.Error as exc:
-            out["bad"] = [exc.err_code, exc.op_name]
-        info = await good.register()      # a refresh gets its own result
-        out["again"] = info.reg_status
-        # A MESSAGE the registrar refuses (no such user) raises its status.
-        try:
-            await good.send_message(f"sip:nobody@127.0.0.1:{PORT}", "hi")
-        except pj.Error as exc:
-            out["msg"] = [exc.err_code, exc.op_name]
-        info = await good.unregister()
-        out["off"] = [info.reg_status, good.account.info().reg_expires <= 0]
-        report(**out)
-run(main())
-""", str(kam.port))
+    r = run_scenario(aio.registration_results_at_kamailio, str(kam.port))
     assert r["good"] == [200, True, True]
     assert r["bad"][1] == "register" and r["bad"][0] in (170401, 170403, 170407)
     assert r["again"] == 200
@@ -493,30 +125,7 @@ run(main())
 
 
 def test_a_blocked_loop_still_answers_sip_and_an_idle_loop_does_not_spin() -> None:
-    r = run_scenario(PROLOGUE + """
-async def main():
-    lib, (tp,) = aio_lib()
-    async with aio.start(lib) as ll:
-        port = tp.info().port
-        out = {"idle": options_probe(port)}   # answered by the loop itself (it polls)
-        # Block the loop (a coroutine that never yields) until pjsua has answered an
-        # OPTIONS: only the backup poller can answer it meanwhile.
-        done, box = threading.Event(), []
-        threading.Thread(target=lambda: (box.append(options_probe(port)), done.set())).start()
-        out["inside"] = done.wait(15)
-        out["blocked"] = box[0] if box else None
-        # Idle: the loop polls pjsua only for its timers, not in a busy loop.
-        steps = [0]
-        poll = lib.handle_events
-        def counted(ms):
-            steps[0] += 1
-            return poll(ms)
-        lib.handle_events = counted
-        await asyncio.sleep(1.0)
-        out["idle_steps"] = steps[0]
-        report(**out)
-run(main())
-""")
+    r = run_scenario(aio.a_blocked_loop_still_answers_sip_and_an_idle_loop_does_not_spin)
     assert r["idle"] == "SIP/2.0 200 OK"
     assert r["inside"] is True and r["blocked"] == "SIP/2.0 200 OK"
     assert r["idle_steps"] < 50  # a few timers, not a spinning loop (thousands)
@@ -534,21 +143,7 @@ def test_asyncio_bot_example_against_a_second_process() -> None:
         line = bot.stdout.readline()
         assert line.startswith("LISTENING "), line + (bot.stderr.read() if bot.stderr else "")
         uri = line.split()[1]
-        r = run_scenario(PROLOGUE + """
-lib, (tp,) = ua_lib(clock_rate=16000, snd_clock_rate=16000)
-acc = ua_account(lib, tp, "caller")
-src = lib.create_audio_source(tone(440, 3.0, 16000))
-heard = []
-sink = lib.create_audio_sink(lambda x: heard.append(x.copy()))
-ev = Events()
-call = acc.make_call(sys.argv[1], CallLog(ev, connect_to=sink.slot, connect_from=src.slot))
-ok = ev.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i), 20)
-voiced = [c for c in heard if rms(c) > 300]
-loud = np.concatenate(voiced) if voiced else np.zeros(0, np.int16)
-report(states=states(ev), ended=ok, n=len(loud), f=dominant(loud, 16000),
-       share=band(loud, 16000, 880))
-lib.destroy()
-""", uri, timeout=60)
+        r = run_scenario(aio.asyncio_bot_example_against_a_second_process, uri, timeout=60)
         out, err = bot.communicate(timeout=20)
     finally:
         if bot.poll() is None:

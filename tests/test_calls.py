@@ -3,35 +3,13 @@ custom headers, transfers, TCP, and two processes."""
 
 from __future__ import annotations
 
-from support import THREE_PARTIES, communicate, run_scenario, start_scenario
+from support import communicate, run_scenario, start_scenario
 
-PROLOGUE = """
-import time
-import pjsua_ffi as pj
-from tests.support import *
-"""
+from tests.scenarios import calls
 
 
 def test_call_states_and_codes_in_one_process() -> None:
-    r = run_scenario(PROLOGUE + """
-lib, (tp,) = ua_lib()
-ev_a, ev_b = Events(), Events()
-acc = ua_account(lib, tp, cb=AnsweringAccount(ev_b))
-call = acc.make_call(uri_of(tp), CallLog(ev_a))
-assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
-assert ev_b.has(("state", "CONFIRMED", 200, "OK"))
-during = call.info()
-time.sleep(1.1)
-later = call.info()
-call.hangup()
-assert ev_a.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i))
-assert ev_b.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i))
-report(a=[e for e in ev_a.items if e[0] == "state"],
-       b=[e for e in ev_b.items if e[0] in ("state", "incoming")],
-       role=int(during.role), remote=during.remote_uri, call_time=later.call_time,
-       valid_after=call.is_valid(), final=raises(call.info))
-lib.destroy()
-""")
+    r = run_scenario(calls.call_states_and_codes_in_one_process)
     a = [tuple(e) for e in r["a"]]
     assert a == [("state", "CALLING", 0, ""), ("state", "EARLY", 180, "Ringing"),
                  ("state", "CONNECTING", 200, "OK"), ("state", "CONFIRMED", 200, "OK"),
@@ -50,30 +28,7 @@ def test_snapshots_outlive_their_events() -> None:
     # A CallInfo reads its fields from the event's C copy on first use: snapshots kept
     # from callbacks and read only after the call, the library and the freed memory
     # were reused, still show the event they were taken for.
-    r = run_scenario(PROLOGUE + """
-import gc
-lib, (tp,) = ua_lib()
-ev_b = Events()
-kept = []
-class Keep(pj.CallCallback):
-    def on_state(self):
-        kept.append(self.call.info())  # no field is read here
-acc = ua_account(lib, tp, cb=AnsweringAccount(ev_b))
-call = acc.make_call(uri_of(tp), Keep())
-assert ev_b.has(("state", "CONFIRMED", 200, "OK"))
-time.sleep(0.2)
-call.hangup()
-assert wait_for(lambda: len(kept) >= 5)
-gc.collect()
-lib.destroy()
-junk = [bytearray(b"x" * 4096) for _ in range(4000)]  # reuse what was freed
-report(states=[i.state.name for i in kept], texts=[i.state_text for i in kept],
-       codes=[i.last_code for i in kept], ids=sorted({i.sip_call_id for i in kept}),
-       remote=kept[0].remote_uri, roles=sorted({int(i.role) for i in kept}),
-       last=str([getattr(kept[-1], f) for f in ("state_text", "last_code", "last_reason",
-                                                 "media_state", "conf_slot")]),
-       acc_ok=kept[0].account is acc)
-""")
+    r = run_scenario(calls.snapshots_outlive_their_events)
     assert r["states"] == ["CALLING", "EARLY", "CONNECTING", "CONFIRMED", "DISCONNECTED"]
     assert r["texts"][:4] == r["states"][:4]
     assert r["codes"] == [0, 180, 200, 200, 603]
@@ -83,57 +38,14 @@ report(states=[i.state.name for i in kept], texts=[i.state_text for i in kept],
 
 
 def test_rejected_and_cancelled_calls() -> None:
-    r = run_scenario(PROLOGUE + """
-lib, (tp,) = ua_lib()
-out = {}
-for codes, name in (((486,), "busy"), ((180, 603), "declined"), ((180,), "cancelled")):
-    ev_a, ev_b = Events(), Events()
-    acc = ua_account(lib, tp, cb=AnsweringAccount(ev_b, codes=codes))
-    call = acc.make_call(uri_of(tp), CallLog(ev_a))
-    if name == "cancelled":
-        assert ev_a.has(("state", "EARLY", 180, "Ringing"))
-        call.hangup()
-    done = lambda ev: [e for e in ev.items if e[:2] == ("state", "DISCONNECTED")]
-    assert ev_a.wait(lambda i: done(ev_a))
-    assert ev_b.wait(lambda i: done(ev_b))
-    out[name] = done(ev_a)[0][2:]
-    out[name + "_callee"] = done(ev_b)[0][2:]
-    acc.delete()
-report(**out)
-lib.destroy()
-""")
+    r = run_scenario(calls.rejected_and_cancelled_calls)
     assert r["busy"] == [486, "Busy Here"]
     assert r["declined"] == [603, "Decline"]
     assert r["cancelled_callee"] == [487, "Request Terminated"]  # our hangup() sent CANCEL
 
 
 def test_hold_unhold_reinvite_update() -> None:
-    r = run_scenario(PROLOGUE + """
-lib, (tp,) = ua_lib()
-ev_a, ev_b = Events(), Events()
-acc = ua_account(lib, tp, cb=AnsweringAccount(ev_b))
-call = acc.make_call(uri_of(tp), CallLog(ev_a))
-assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
-assert ev_a.wait(lambda i: any(e[:2] == ("media", "ACTIVE") for e in i))
-def media(ev):
-    return [e[1] for e in ev.items if e[0] == "media"]
-call.hold()
-assert ev_a.wait(lambda i: media(ev_a)[-1] == "LOCAL_HOLD")
-assert ev_b.wait(lambda i: media(ev_b)[-1] == "REMOTE_HOLD")
-held = call.info().media_state.name
-call.unhold()
-assert ev_a.wait(lambda i: media(ev_a)[-1] == "ACTIVE")
-assert ev_b.wait(lambda i: media(ev_b)[-1] == "ACTIVE")
-n = len(media(ev_a))
-call.reinvite()
-assert ev_a.wait(lambda i: len(media(ev_a)) > n)
-n = len(media(ev_a))
-call.update()
-assert ev_a.wait(lambda i: len(media(ev_a)) > n)
-report(a=media(ev_a), b=media(ev_b), held=held, state=call.info().state.name)
-call.hangup()
-lib.destroy()
-""")
+    r = run_scenario(calls.hold_unhold_reinvite_update)
     assert r["held"] == "LOCAL_HOLD"
     assert r["a"][-2:] == ["ACTIVE", "ACTIVE"] and "LOCAL_HOLD" in r["a"]
     assert "REMOTE_HOLD" in r["b"] and r["b"][-1] == "ACTIVE"
@@ -141,44 +53,13 @@ lib.destroy()
 
 
 def test_dtmf_both_ways() -> None:
-    r = run_scenario(PROLOGUE + """
-lib, (tp,) = ua_lib()
-ev_a, ev_b = Events(), Events()
-answer = AnsweringAccount(ev_b)
-acc = ua_account(lib, tp, cb=answer)
-call = acc.make_call(uri_of(tp), CallLog(ev_a))
-assert ev_a.wait(lambda i: any(e[:2] == ("media", "ACTIVE") for e in i))
-assert ev_b.wait(lambda i: any(e[:2] == ("media", "ACTIVE") for e in i))
-call.dial_dtmf("123#")
-answer.calls[0].dial_dtmf("*9A")
-def digits(ev):
-    return "".join(e[1] for e in ev.items if e[0] == "dtmf")
-assert ev_b.wait(lambda i: len(digits(ev_b)) >= 4, 10)
-assert ev_a.wait(lambda i: len(digits(ev_a)) >= 3, 10)
-report(at_b=digits(ev_b), at_a=digits(ev_a))
-lib.destroy()
-""")
+    r = run_scenario(calls.dtmf_both_ways)
     assert r["at_b"] == "123#"
     assert r["at_a"] == "*9A"
 
 
 def test_custom_headers_reach_the_peer() -> None:
-    r = run_scenario(PROLOGUE + """
-lib, (tp,) = ua_lib()
-ev_a, ev_b = Events(), Events()
-answer = AnsweringAccount(ev_b)
-acc = ua_account(lib, tp, cb=answer)
-call = acc.make_call(uri_of(tp), CallLog(ev_a), hdr_list=[("X-Case", "invite-42")])
-assert ev_a.has(("state", "CONFIRMED", 200, "OK"))
-call.send_request("INFO", hdr_list=[("X-Info", "hello there")],
-                  content_type="application/x-test", body="payload=1")
-assert ev_b.wait(lambda i: any(e[0] == "request" for e in i))
-invite = [e for e in ev_b.items if e[0] == "incoming"][0][2]
-info = [e for e in ev_b.items if e[0] == "request"][0]
-call.hangup()
-report(invite=invite, method=info[1], info=info[2])
-lib.destroy()
-""")
+    r = run_scenario(calls.custom_headers_reach_the_peer)
     assert "X-Case: invite-42" in r["invite"]
     assert r["method"] == "INFO"
     assert "X-Info: hello there" in r["info"]
@@ -186,35 +67,13 @@ lib.destroy()
 
 
 def test_tcp_call() -> None:
-    r = run_scenario(PROLOGUE + """
-lib, tps = ua_lib(transports=("tcp",))
-tp = tps[0]
-ev_a, ev_b = Events(), Events()
-acc = ua_account(lib, tp, cb=AnsweringAccount(ev_b))
-call = acc.make_call(uri_of(tp), CallLog(ev_a))
-ok = ev_a.has(("state", "CONFIRMED", 200, "OK"))
-incoming = [e for e in ev_b.items if e[0] == "incoming"][0][2]
-call.hangup()
-assert ev_a.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i))
-report(ok=ok, kind=tp.info().type, reliable=tp.info().is_reliable, invite=incoming)
-lib.destroy()
-""")
+    r = run_scenario(calls.tcp_call)
     assert r["ok"] and r["kind"] == "TCP" and r["reliable"] == 1  # the flag bit, as legacy
     assert "SIP/2.0/TCP" in r["invite"]
 
 
 def test_blind_transfer() -> None:
-    r = run_scenario(PROLOGUE + """
-""" + THREE_PARTIES + """
-b_call = b_cb.calls[0]
-b_call.transfer(uri_of(tps[2], "c"))
-assert ev_c.wait(lambda i: any(e[:2] == ("state", "CONFIRMED") for e in i), 10)
-assert ev_b.wait(lambda i: any(e[0] == "transfer_status" and e[3] for e in i), 10)
-report(request=[e for e in ev_a.items if e[0] == "transfer_request"],
-       status=[e for e in ev_b.items if e[0] == "transfer_status"],
-       c_from=[e[1] for e in ev_c.items if e[0] == "incoming"])
-lib.destroy()
-""")
+    r = run_scenario(calls.blind_transfer)
     assert r["request"] and r["request"][0][1].startswith("sip:c@127.0.0.1")
     assert r["request"][0][2] == 202
     final = [s for s in r["status"] if s[3]]
@@ -223,29 +82,7 @@ lib.destroy()
 
 
 def test_attended_transfer() -> None:
-    r = run_scenario(PROLOGUE + """
-lib, tps = ua_lib(transports=("udp", "udp", "udp"))
-ev_a, ev_b1, ev_b2, ev_c = Events(), Events(), Events(), Events()
-a = ua_account(lib, tps[0], "a", cb=AnsweringAccount(ev_a))
-b = ua_account(lib, tps[1], "b", cb=AnsweringAccount(Events()), set_default=False)
-c_cb = AnsweringAccount(ev_c)
-c = ua_account(lib, tps[2], "c", cb=c_cb, set_default=False)
-# B calls A, then B calls C; B joins A and C together.
-call1 = b.make_call(uri_of(tps[0], "a"), CallLog(ev_b1))
-call2 = b.make_call(uri_of(tps[2], "c"), CallLog(ev_b2))
-assert ev_b1.has(("state", "CONFIRMED", 200, "OK"))
-assert ev_b2.has(("state", "CONFIRMED", 200, "OK"))
-call1.transfer_to_call(call2)
-assert ev_c.wait(lambda i: any(e[0] == "replaced" for e in i), 10)
-assert ev_b2.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i), 10)
-after = lambda: ev_c.items[[e[0] for e in ev_c.items].index("replaced"):]
-assert ev_c.wait(lambda i: ("state", "CONFIRMED", 200, "OK") in after(), 10)
-new_id = [e for e in ev_c.items if e[0] == "replaced"][0][1]
-new_call_states = [e[1] for e in after() if e[0] == "state"]
-report(replaced=new_id, incoming=len(c_cb.calls), c_states=new_call_states,
-       b2=states(ev_b2), a_states=states(ev_a))
-lib.destroy()
-""")
+    r = run_scenario(calls.attended_transfer)
     assert r["replaced"] >= 0
     # The call A makes for the transfer is a call of its own: its states never reach
     # the callback of the call A answered (pjsua hands it that call's user data).
@@ -255,39 +92,13 @@ lib.destroy()
     assert r["b2"][-1] == "DISCONNECTED"
 
 
-CALLEE = """
-import sys, time
-import pjsua_ffi as pj
-from tests.support import *
-lib, (tp,) = ua_lib()
-ev = Events()
-acc = ua_account(lib, tp, cb=AnsweringAccount(ev))
-print("PORT", tp.info().port, flush=True)
-assert ev.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i), 20)
-report(states=states(ev), incoming=[e[1] for e in ev.items if e[0] == "incoming"])
-lib.destroy()
-"""
-
-
 def test_call_between_two_processes() -> None:
-    callee = start_scenario(CALLEE)
+    callee = start_scenario(calls.callee)
     try:
         line = callee.stdout.readline()
         assert line.startswith("PORT"), callee.stderr.read()
         port = int(line.split()[1])
-        r = run_scenario(PROLOGUE + f"""
-lib, (tp,) = ua_lib()
-ev = Events()
-acc = ua_account(lib, tp, "caller")
-call = acc.make_call("sip:callee@127.0.0.1:{port}", CallLog(ev))
-assert ev.has(("state", "CONFIRMED", 200, "OK"))
-assert ev.wait(lambda i: any(e[:2] == ("media", "ACTIVE") for e in i))
-time.sleep(0.3)
-call.hangup(200)
-assert ev.wait(lambda i: any(e[:2] == ("state", "DISCONNECTED") for e in i))
-report(states=states(ev))
-lib.destroy()
-""")
+        r = run_scenario(calls.caller, str(port))
         out, err = communicate(callee, timeout=20, what="the callee")
     finally:
         if callee.poll() is None:
@@ -300,42 +111,7 @@ lib.destroy()
 
 
 def test_account_and_call_utilities() -> None:
-    r = run_scenario(PROLOGUE + """
-lib, (tp, tp2) = ua_lib(transports=("udp", "udp"))
-ev_b = Events()
-b = ua_account(lib, tp2, "b", cb=AnsweringAccount(ev_b, codes=(200,)), set_default=False)
-a = ua_account(lib, tp, "a")
-out = {"default_a": a.is_default(), "default_b": b.is_default()}
-b.set_default()
-out["default_after"] = (a.is_default(), b.is_default())
-cfg = pj.AccountConfig()
-cfg.id = "sip:renamed@127.0.0.1:%d" % tp.info().port
-cfg.transport_id = tp._id
-cfg.rtp_transport_cfg = pj.TransportConfig(0, "127.0.0.1", "127.0.0.1")
-lib.modify_account(a, cfg)
-out["renamed"] = a.info().uri
-a.set_transport(tp)
-logs = [Events() for _ in range(3)]
-calls = [a.make_call(uri_of(tp2, "b"), CallLog(e)) for e in logs]
-for e in logs:
-    assert e.has(("state", "CONFIRMED", 200, "OK"))
-info = calls[0].info()
-out["fields"] = [info.uri, info.contact, info.remote_uri, bool(info.sip_call_id),
-                 info.state_text, info.media_state.name, info.conf_slot >= 0,
-                 info.account is a]
-out["dump"] = calls[0].dump_status()
-out["incoming_from"] = [e[1] for e in ev_b.items if e[0] == "incoming"]
-tinfo = tp.info()
-out["transport"] = [tinfo.type, tinfo.host, tinfo.port > 0, tinfo.is_datagram,
-                    tinfo.is_reliable, tinfo.ref_cnt >= 1, bool(tinfo.description)]
-lib.hangup_all()
-for e in logs:
-    assert e.wait(lambda i: any(x[:2] == ("state", "DISCONNECTED") for x in i))
-out["after_hangup_all"] = [c.is_valid() for c in calls]
-lib.destroy()
-out["after_destroy"] = [c.is_valid() for c in calls]
-report(**out)
-""")
+    r = run_scenario(calls.account_and_call_utilities)
     assert r["default_a"] is True and r["default_b"] is False
     assert r["default_after"] == [False, True]
     assert r["renamed"].startswith("sip:renamed@127.0.0.1")

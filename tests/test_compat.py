@@ -7,6 +7,8 @@ from pathlib import Path
 
 from support import run_scenario
 
+from tests.scenarios import compat
+
 # The inventory of the legacy API lives beside the repository (../shared).
 _INVENTORY = Path(__file__).resolve().parents[2] / "shared" / "legacy_api.json"
 LEGACY = json.loads(_INVENTORY.read_text()) if _INVENTORY.exists() else None
@@ -64,56 +66,6 @@ def test_legacy_names_and_defaults() -> None:
 
 
 def test_a_legacy_style_program_runs_unchanged() -> None:
-    r = run_scenario("""
-import sys, threading
-import pjsua as pj
-
-done = threading.Event()
-states = []
-
-class MyCallCallback(pj.CallCallback):
-    def __init__(self, call=None):
-        pj.CallCallback.__init__(self, call)
-    def on_state(self):
-        states.append(self.call.info().state_text)
-        if self.call.info().state == pj.CallState.DISCONNECTED:
-            done.set()
-    def on_media_state(self):
-        if self.call.info().media_state == pj.MediaState.ACTIVE:
-            call_slot = self.call.info().conf_slot
-            pj.Lib.instance().conf_connect(call_slot, 0)
-            pj.Lib.instance().conf_connect(0, call_slot)
-
-class MyAccountCallback(pj.AccountCallback):
-    def __init__(self, account=None):
-        pj.AccountCallback.__init__(self, account)
-    def on_incoming_call(self, call):
-        call.set_callback(MyCallCallback(call))
-        call.answer(200)
-
-lib = pj.Lib()
-try:
-    mc = pj.MediaConfig(); mc.enable_ice = False
-    lib.init(log_cfg=pj.LogConfig(level=1, callback=lambda l, s, n: None), media_cfg=mc)
-    lib.set_null_snd_dev()
-    transport = lib.create_transport(pj.TransportType.UDP,
-                                     pj.TransportConfig(0, "127.0.0.1", "127.0.0.1"))
-    lib.start()
-    acc = lib.create_account_for_transport(transport, cb=MyAccountCallback())
-    lck = lib.auto_lock()
-    call = acc.make_call("sip:me@127.0.0.1:%d" % transport.info().port, MyCallCallback())
-    del lck
-    import time
-    time.sleep(1)
-    call.hangup()
-    done.wait(5)
-    lib.destroy()
-    lib = None
-except pj.Error as e:
-    print("Exception: " + str(e))
-    lib.destroy()
-    sys.exit(1)
-print("STATES", states)
-""")
+    r = run_scenario(compat.a_legacy_style_program_runs_unchanged)
     assert "STATES" in r["_stdout"]
     assert "CONFIRMED" in r["_stdout"] and "DISCONNECTED" in r["_stdout"]

@@ -14,6 +14,7 @@ import pytest
 from tests.media_support import read_wav, tone, write_wav
 from tests.peers.kamailio import Kamailio
 from tests.pty_support import PtyProcess
+from tests.scenarios import cli
 from tests.support import LOOPBACK, ROOT, run_scenario, scenario_env
 from tests.test_examples import assert_tone, kam, peer, peer_recording, tone_peer  # noqa: F401
 from tests.ua_peer import Peer
@@ -36,20 +37,7 @@ def pjsua_ffi_cli(*args: str) -> str:
 def test_version_states_what_the_build_holds() -> None:
     lines: List[str] = pjsua_ffi_cli("--version").splitlines()
     # What the library itself can do, checked by using it.
-    r = run_scenario("""
-import pjsua_ffi as pj
-from tests.support import report
-lib = pj.Lib()
-lib.init(log_cfg=pj.LogConfig(level=0, console_level=0))
-try:
-    lib.create_transport(pj.TransportType.TLS, pj.TransportConfig(0, "127.0.0.1"))
-    tls = True
-except pj.Error:
-    tls = False
-codecs = [c.name.lower() for c in lib.enum_codecs()]
-report(tls=tls, opus=any(c.startswith("opus/") for c in codecs), version=pj.__version__)
-lib.destroy()
-""")
+    r = run_scenario(cli.version_states_what_the_build_holds)
     yes = {True: "yes", False: "no"}
     assert lines[0] == f"pjsua-ffi {r['version']}"
     assert re.fullmatch(r"pjproject 2\.\d+(\.\d+)?(-\w+)?", lines[1])

@@ -22,6 +22,7 @@ import pytest
 
 from pjsua_ffi.pool import wait_answering
 from tests.peers.pool_run import CallRecord, PoolProcess, Sipp, _alive
+from tests.scenarios import pool
 from tests.support import run_scenario
 
 pytestmark = [
@@ -150,41 +151,7 @@ def _wait_calls(sipp: Sipp, n: int) -> bool:
 def test_drain_gate_in_process(tmp_path: Any) -> None:
     """``Worker.drain()``: OPTIONS and new INVITEs get 503, a call in progress goes on
     and ends normally, then ``run()`` returns."""
-    result = run_scenario("""
-import threading
-import pjsua_ffi as pj
-from pjsua_ffi.pool import Worker, sip_options
-from tests.support import *
-from tests.pool_app import make
-
-worker = Worker(make, "127.0.0.1", 0)
-worker.start()
-lib = worker.lib
-port = worker.port
-before = sip_options("127.0.0.1", port)
-tp = lib.create_transport(pj.TransportType.UDP, pj.TransportConfig(0, LOOPBACK, LOOPBACK))
-caller = ua_account(lib, tp, "caller", set_default=False)
-ev = Events()
-call = caller.make_call(f"sip:pool@127.0.0.1:{port}", CallLog(ev))
-assert ev.has(("state", "CONFIRMED", 200, "OK"))
-worker.drain()
-during = sip_options("127.0.0.1", port)
-ev2 = Events()
-refused = caller.make_call(f"sip:pool@127.0.0.1:{port}", CallLog(ev2))
-assert ev2.has(("state", "DISCONNECTED", 503, "Service Unavailable"))
-still_up = call.info().state.name
-done = threading.Event()
-t = threading.Thread(target=lambda: (worker.run(), done.set()))
-t.start()
-not_done_with_call = not done.wait(1.5)
-call.hangup()
-assert ev.wait(lambda items: any(i[:2] == ("state", "DISCONNECTED") for i in items))
-assert done.wait(10)
-t.join()
-report(before=before, during=during, still_up=still_up, waited=not_done_with_call,
-       counts=worker.counters())
-worker.stop()
-""")
+    result = run_scenario(pool.drain_gate_in_process)
     assert result["before"] == 200
     assert result["during"] == 503
     assert result["still_up"] == "CONFIRMED"

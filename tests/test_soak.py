@@ -9,96 +9,10 @@ import platform
 import pytest
 from support import Peer, run_scenario
 
+from tests.scenarios import soak
+
 CALLS = int(os.environ.get("PJSUA_FFI_SOAK_CALLS", "20000"))
 MESSAGES = int(os.environ.get("PJSUA_FFI_SOAK_MESSAGES", "100000"))
-
-SOAK = """
-import gc, os, sys, threading, time, weakref
-import pjsua_ffi as pj
-from pjsua_ffi._binding import C
-from tests.support import *
-
-PEER, CALLS, MESSAGES = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-WINDOW = 16
-live = weakref.WeakSet()
-
-def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-def sample(n):
-    gc.collect()
-    return {"n": n, "rss": rss(), "fds": len(os.listdir("/proc/self/fd")),
-            "pool": C.pjffi_pool_used(), "cached": C.pjffi_pool_cached(), "calls": len(live),
-            "t": time.monotonic()}
-
-slots = threading.Semaphore(WINDOW)
-ended = [0]
-failed = [0]
-class Cb(pj.CallCallback):
-    def on_state(self):
-        info = self.call.info()
-        if info.state == pj.CallState.CONFIRMED:
-            self.call.hangup()
-        elif info.state == pj.CallState.DISCONNECTED:
-            if info.last_code not in (200, 603):
-                failed[0] += 1
-            ended[0] += 1
-            slots.release()
-
-msg_done = threading.Semaphore(0)
-msg_status = {"ok": 0, "bad": 0}
-msg_slots = threading.Semaphore(64)
-class Acc(pj.AccountCallback):
-    def on_pager_status(self, to_uri, body, im_id, code, reason):
-        msg_status["ok" if code == 200 else "bad"] += 1
-        msg_slots.release()
-
-lib, (tp,) = ua_lib(max_calls=64)
-acc = ua_account(lib, tp, "soak", cb=Acc())
-samples = []
-t0 = time.monotonic()
-for i in range(CALLS):
-    slots.acquire()
-    call = acc.make_call(PEER, Cb())
-    live.add(call)
-    del call
-    if i % max(1, CALLS // 20) == 0:
-        for _ in range(WINDOW):  # let the calls in flight end, so samples compare
-            slots.acquire()
-        samples.append(sample(i))
-        for _ in range(WINDOW):
-            slots.release()
-for _ in range(WINDOW):
-    slots.acquire()
-call_seconds = time.monotonic() - t0
-samples.append(sample(CALLS))
-msg_samples = []
-t1 = time.monotonic()
-for i in range(MESSAGES):
-    msg_slots.acquire()
-    acc.send_pager(PEER, "soak message %d" % i, im_id=i)
-    if i % max(1, MESSAGES // 20) == 0:
-        for _ in range(64):
-            msg_slots.acquire()
-        msg_samples.append(sample(i))
-        for _ in range(64):
-            msg_slots.release()
-for _ in range(64):
-    msg_slots.acquire()
-msg_seconds = time.monotonic() - t1
-msg_samples.append(sample(MESSAGES))
-# pjsip keeps finished transactions for up to 32 s (RFC 3261 timers): once they expire,
-# the pools in use must be back where they started.
-base = samples[0]["pool"]
-drained = wait_for(lambda: C.pjffi_pool_used() <= base + 16, 60, 0.5)
-final = sample(-1)
-report(samples=samples, msg_samples=msg_samples, ended=ended[0], failed=failed[0],
-       call_seconds=call_seconds, msg_seconds=msg_seconds, msg_status=msg_status,
-       drained=drained, final=final)
-lib.destroy()
-"""
-
 
 def _slope(samples: list, key: str, warmup: float = 0.0) -> float:
     """Least-squares growth of ``key`` per unit of ``n`` over the samples taken at least
@@ -117,7 +31,7 @@ def _slope(samples: list, key: str, warmup: float = 0.0) -> float:
 @pytest.mark.slow
 def test_soak_calls_and_messages() -> None:
     with Peer() as peer:
-        r = run_scenario(SOAK, peer.uri, str(CALLS), str(MESSAGES), timeout=1500)
+        r = run_scenario(soak.calls_and_messages, peer.uri, str(CALLS), str(MESSAGES), timeout=1500)
         assert peer.alive()
     s, m = r["samples"], r["msg_samples"]
     # Finished transactions live for 32 s: growth before then is pjsip's, not a leak.

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import textwrap
 import threading
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, NoReturn, Optional, Tuple
 
 from tests.support import (  # noqa: F401
     ROOT,
@@ -97,7 +97,7 @@ class Peer:
                     self._fail(f"snippet failed:\n{code}\n{reply['error']}")
                 return reply["result"]
 
-    def _fail(self, why: str, hung: bool = False) -> None:
+    def _fail(self, why: str, hung: bool = False) -> NoReturn:
         stacks = ""
         if hung and self.proc.poll() is None:
             # Every thread's C stack, then its Python stacks (faulthandler, on stderr).
@@ -207,7 +207,7 @@ def _recorders() -> Any:
             EV.add(("pager_status", self.name, user_of(to_uri), str(body), im_id, code,
                     reason))
 
-        def on_typing(self, from_uri: str, contact: str, is_typing: bool) -> None:
+        def on_typing(self, from_uri: str, contact: str, is_typing: int) -> None:
             EV.add(("typing", self.name, user_of(from_uri), bool(is_typing)))
 
         def on_mwi_info(self, body: Any) -> None:
@@ -232,7 +232,7 @@ def _recorders() -> Any:
         def on_pager_status(self, body: Any, im_id: int, code: int, reason: str) -> None:
             EV.add(("buddy_pager_status", self.name, str(body), im_id, code, reason))
 
-        def on_typing(self, is_typing: bool) -> None:
+        def on_typing(self, is_typing: int) -> None:
             EV.add(("buddy_typing", self.name, bool(is_typing)))
 
     return AccRec, BuddyRec
