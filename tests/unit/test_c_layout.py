@@ -65,7 +65,8 @@ def test_one_event_enum() -> None:
     assert [name for _, name, _ in cdef_enums] == ["pjffi_event_kind"]
     assert cdef_enums[0][2] == c_enums[0][2]
     # The cdef lists names only: the values are the C header's.
-    assert "=" not in ENUM.search(_text(CDEF / cdef_enums[0][0])).group(2)
+    found = ENUM.search(_text(CDEF / cdef_enums[0][0]))
+    assert found is not None and "=" not in found.group(2)
 
 
 def test_helpers_declared_and_defined() -> None:
