@@ -36,6 +36,9 @@ log = logging.getLogger("pjsua_ffi")
 _tokens = itertools.count(1)
 # Live buddies by token; the account's ``_buddies`` holds the strong references.
 _buddies: "weakref.WeakValueDictionary[int, Buddy]" = weakref.WeakValueDictionary()
+# Buddies of deleted accounts whose subscription is ending, by token: kept (and their
+# events delivered) until pjsua reports the end, then deleted in pjsua.
+_ending: Dict[int, "Buddy"] = {}
 # Watchers whose subscription has not ended yet, by token.
 _watchers: Dict[int, "Watcher"] = {}
 _NOTIFY_STATES = (SubscriptionState.PENDING, SubscriptionState.ACTIVE,
@@ -277,9 +280,20 @@ def add_buddy(acc: "Account", uri: str, cb: Optional[BuddyCallback]) -> Buddy:
 
 
 def delete_buddies(acc: "Account") -> None:
-    """Delete an account's buddies in pjsua (which would keep them, without account)."""
+    """Delete an account's buddies in pjsua (which would keep them, without account). A
+    buddy with a live subscription is unsubscribed instead and deleted once pjsua reports
+    the end, which its ``on_state`` gets (the legacy module reports it at destroy())."""
+    for old in [t for t, b in _ending.items() if not b._lib._running()]:
+        del _ending[old]
     for buddy in list(acc._buddies.values()):
         try:
+            bi = ffi.new("pjsua_buddy_info *")
+            buddy._c("buddy_del", C.pjsua_buddy_get_info, buddy._id, bi)
+            if bi.monitor_pres and SubscriptionState.NULL < bi.sub_state < \
+                    SubscriptionState.TERMINATED:
+                buddy.unsubscribe()
+                _ending[buddy._token] = buddy
+                continue
             buddy.delete()
         except Error:
             buddy._forget()
@@ -398,15 +412,22 @@ def buddy_of(acc_id: int, uri: str) -> Optional[Buddy]:
 
 
 def _ev_buddy_state(lib: Lib, ev: Any) -> Delivery:
-    buddy = buddy_by_token(ptr_to_int(ev.user_data))
+    token = ptr_to_int(ev.user_data)
+    buddy = buddy_by_token(token) or _ending.get(token)
     if buddy is None or ev.buddy_info == ffi.NULL:
         return None
     return (_deliver_buddy_state, buddy, BuddyInfo(ev.buddy_info))
 
 
 def _deliver_buddy_state(buddy: Buddy, snapshot: BuddyInfo) -> None:
-    if not buddy._deleted:
+    ending = _ending.get(buddy._token) is buddy
+    if not buddy._deleted or ending:
         buddy._cb.on_state()
+    if ending and snapshot.sub_state == SubscriptionState.TERMINATED:
+        del _ending[buddy._token]  # the end of an account's buddy: now delete it
+        if buddy._lib._running() and \
+                ptr_to_int(C.pjsua_buddy_get_user_data(buddy._id)) == buddy._token:
+            C.pjsua_buddy_del(buddy._id)
 
 
 def _ev_incoming_subscribe(lib: Lib, ev: Any) -> None:
