@@ -172,12 +172,15 @@ DIFFERENCES: Tuple[Difference, ...] = (
         "buddy-match",
         "a request (MESSAGE, typing, SUBSCRIBE) goes to a buddy's callbacks when "
         "`pjsua_buddy_find()` matches its From URI exactly, whichever account the buddy "
-        "belongs to",
+        "belongs to; so does the status of a MESSAGE a buddy sent (the first buddy with "
+        "its To URI gets it)",
         "the buddy must belong to the receiving account, and a From URI without a port "
-        "also matches a buddy on another port when no buddy matches exactly",
+        "also matches a buddy on another port when no buddy matches exactly; a MESSAGE's "
+        "status goes to the buddy (or account) that sent it",
         "pjsip leaves the port out of the From of local accounts, so a buddy on a "
-        "non-default port would never get its messages or be recognised",
-        "tests/test_legacy_diff.py::test_messages_presence_and_dtmf",
+        "non-default port would never get its messages or be recognised; a status "
+        "belongs to the message's sender",
+        "tests/test_legacy_diff.py::test_pager_status_goes_to_the_sending_buddy",
     ),
     Difference(
         "sipuri-fixes",

@@ -784,3 +784,41 @@ def test_blind_transfer_callbacks() -> None:
     legacy["'a-out'"] = legacy["'a-out'"][:4] + [legacy["'a-out'"][-1]]
     assert ours == legacy
     assert ["'xfer_request'", "'sip:c@P'", "202"] in ours["'a-out'"]
+
+
+# Two accounts each with a buddy of the same URI; the second account's buddy sends a
+# MESSAGE that pjsua refuses at once (a TCP URI over a UDP-only account).
+PAGER_STATUS_ROUTE = """
+import time
+lib = pjsua.Lib()
+lib.init(log_cfg=pjsua.LogConfig(level=0, console_level=0))
+lib.set_null_snd_dev()
+udp = lib.create_transport(pjsua.TransportType.UDP, pjsua.TransportConfig(0, "127.0.0.1"))
+tcp = lib.create_transport(pjsua.TransportType.TCP, pjsua.TransportConfig(0, "127.0.0.1"))
+lib.start()
+got = []
+class Cb(pjsua.BuddyCallback):
+    def __init__(self, name):
+        pjsua.BuddyCallback.__init__(self)
+        self.name = name
+    def on_pager_status(self, body, im_id, code, reason):
+        got.append([self.name, body, code, reason])
+first = lib.create_account_for_transport(tcp)
+second = lib.create_account_for_transport(udp, set_default=False)
+target = "sip:nobody@127.0.0.1:9;transport=tcp"
+first.add_buddy(target, cb=Cb("first"))
+sender = second.add_buddy(target, cb=Cb("second"))
+raised = attempt(sender.send_pager, "hi")
+time.sleep(0.5)
+report(raised=raised, got=got)
+lib.destroy()
+"""
+
+
+def test_pager_status_goes_to_the_sending_buddy() -> None:
+    """"buddy-match": legacy gives a MESSAGE's status to the first buddy with its To URI
+    (here another account's); ours to the buddy that sent it."""
+    legacy, ours = run_both(PAGER_STATUS_ROUTE)
+    assert legacy["raised"] == ours["raised"] and legacy["raised"][0] == "Error"
+    assert legacy["got"] == [["first", "hi", 503, "Service Unavailable"]]
+    assert ours["got"] == [["second", "hi", 503, "Service Unavailable"]]

@@ -35,7 +35,7 @@ def _tag_callbacks() -> None:
     in order of creation) and, for ``on_state`` of a buddy, the subscription state."""
     import pjsua
 
-    def init_subclass(cls: type, **kw: Any) -> None:
+    def tag(cls: type) -> None:
         count = [0]
         init = cls.__init__
 
@@ -49,8 +49,18 @@ def _tag_callbacks() -> None:
             if name.startswith("on_") and callable(fn):
                 setattr(cls, name, _tagged(name, fn))
 
+    def hook(base: type) -> Any:
+        prev = vars(base).get("__init_subclass__")  # the coverage's hook, in legacy
+
+        def init_subclass(cls: type, **kw: Any) -> None:
+            tag(cls)
+            if prev is not None:
+                prev.__get__(None, cls)(**kw)
+
+        return classmethod(init_subclass)
+
     for base in (pjsua.AccountCallback, pjsua.BuddyCallback, pjsua.CallCallback):
-        base.__init_subclass__ = classmethod(init_subclass)  # type: ignore[assignment]
+        base.__init_subclass__ = hook(base)  # type: ignore[assignment]
 
 
 _calls: Dict[str, "itertools.count[int]"] = {}  # per callback object and method
