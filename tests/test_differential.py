@@ -61,10 +61,12 @@ def _env(mode: str, legacy: Path, trace: Path) -> Dict[str, str]:
 def _netns() -> List[str]:
     """A command prefix that runs a program in a new network namespace holding only a
     loopback interface (for programs that bind to every address, like pjproject's
-    samples), or [] when this machine cannot make one."""
+    samples) and a mount namespace of its own (a program may bind-mount its own
+    /etc/hosts), or [] when this machine cannot make them."""
     if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"):
         return []
-    return ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+    return ["unshare", "--net", "--mount", "--", "sh", "-c", 'ip link set lo up && exec "$@"',
+            "sh"]
 
 
 def _needs(name: str, what: str) -> bool:
@@ -197,6 +199,10 @@ def test_scenario_matches_legacy(name: str, legacy_dir: Path,
                 for mode in ("legacy", "ours")}
         results = {mode: _finish(proc, f"{name} ({mode})") for mode, (proc, _) in runs.items()}
         traces = {mode: _read(trace) for mode, (_, trace) in runs.items()}
+    for mode, trace in traces.items():  # a sample's script: every step must have matched
+        missed = [r["r"][0] for r in trace if r["ch"].endswith(":stdin") and r["r"][1] != "True"]
+        assert not missed, f"{name} ({mode}): no output matched the steps {missed}\n" \
+                           f"{results[mode][2][-3000:]}"
     cov = [r for r in traces["legacy"] if r["ch"] == "__coverage__"]
     for rec in cov:
         STATS["touched"].update(rec["r"])

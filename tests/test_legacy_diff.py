@@ -822,3 +822,43 @@ def test_pager_status_goes_to_the_sending_buddy() -> None:
     assert legacy["raised"] == ours["raised"] and legacy["raised"][0] == "Error"
     assert legacy["got"] == [["first", "hi", 503, "Service Unavailable"]]
     assert ours["got"] == [["second", "hi", 503, "Service Unavailable"]]
+
+
+# A call to an account whose callback is the default one: it rejects the call with
+# hangup()'s defaults (603 and reason ""); what the caller sees.
+DEFAULT_REJECTION = """
+import time
+lib = pjsua.Lib()
+lib.init(log_cfg=pjsua.LogConfig(level=0, console_level=0))
+lib.set_null_snd_dev()
+t1 = lib.create_transport(pjsua.TransportType.UDP, pjsua.TransportConfig(0, "127.0.0.1"))
+t2 = lib.create_transport(pjsua.TransportType.UDP, pjsua.TransportConfig(0, "127.0.0.1"))
+lib.start()
+rejecting = lib.create_account_for_transport(t1)
+cfg = pjsua.AccountConfig()
+cfg.id = "sip:caller@127.0.0.1:%d" % t2.info().port
+cfg.transport_id = t2._id
+caller = lib.create_account(cfg, set_default=False)
+seen = []
+class Cb(pjsua.CallCallback):
+    def on_state(self):
+        ci = self.call.info()
+        seen.append([ci.state_text, ci.last_code, ci.last_reason])
+caller.make_call("sip:127.0.0.1:%d" % t1.info().port, cb=Cb())
+for _ in range(100):
+    if seen and seen[-1][0] == "DISCONNECTED":
+        break
+    time.sleep(0.05)
+report(seen=seen)
+lib.destroy()
+"""
+
+
+def test_default_rejection_has_a_reason_phrase() -> None:
+    """"hangup-reason": legacy's hangup() with its default reason "" sends a final
+    response with an empty reason phrase; ours the code's own phrase, as legacy's
+    docstring promises."""
+    legacy, ours = run_both(DEFAULT_REJECTION)
+    assert legacy["seen"][-1] == ["DISCONNECTED", 603, ""]
+    assert ours["seen"][-1] == ["DISCONNECTED", 603, "Decline"]
+    assert legacy["seen"][:-1] == ours["seen"][:-1]

@@ -1,16 +1,23 @@
-"""Runs one of pjproject's legacy samples (``pjsip-apps/src/python/samples/*.py``,
-Python 2) converted to Python 3 at run time, never copied: with lib2to3 where Python
-has it, else fissix (its fork on PyPI; tools/dev installs it).
+"""The one runner of pjproject's legacy samples (``pjsip-apps/src/python/samples/*.py``,
+Python 2), converted to Python 3 at run time, never copied: with lib2to3 where Python
+has it, else fissix (its fork on PyPI; tools/dev installs it). A scenario of
+tests/legacy_scenarios/ calls :func:`run`; the differential test runs the scenario on
+both modules and compares the traces.
 
-The sample's standard input is a script of ``(pattern, line)`` steps: each line is
-given when the sample's output since the previous step's match matches the pattern. Its output goes into the
-trace line by line, less pjsip's log: the sample's log callback is set aside (pjsip's
+The sample's standard input is a script of ``(pattern, line)`` steps: each line is given
+when the sample's output since the previous step's match matches the pattern, or with
+``"@ROLE pattern"`` when another sample of the same run (a peer started with
+``tracer.spawn``, or ``main``) printed it. A line or argument ``__PEER_URI__:ROLE`` is
+that peer's SIP URI. The output goes into the trace line by line, per callback object
+(see :class:`_Output`), less pjsip's log: the sample's log callback is set aside (pjsip's
 log lines carry times, pointers and pjsip's inner workings, not the binding's)."""
 
 from __future__ import annotations
 
+import ast
 import io
 import itertools
+import json
 import re
 import sys
 import threading
@@ -18,6 +25,7 @@ import time
 import traceback
 from typing import Any, Dict, List, Optional, Tuple
 
+from tests.legacy_scenarios.tracer import _TRACE_PATH as TRACE_PATH
 from tests.legacy_scenarios.tracer import T
 from tools.legacy import convert_py2 as convert
 from tools.legacy import samples_source
@@ -148,25 +156,89 @@ class _Script(io.TextIOBase):
         if not self.steps:
             return ""
         pattern, line = self.steps.pop(0)
-        found: List["re.Match[str]"] = []
+        if pattern.startswith("@"):  # "@ROLE regex": in the output of that peer
+            role, regex = pattern[1:].split(" ", 1)
+            ok = _Peer.get(role).wait(regex, self.timeout)
+        else:
+            found: List["re.Match[str]"] = []
 
-        def seen() -> bool:  # in what came after the previous step's match
-            m = re.compile(pattern, re.M).search(self.out.text, self.cursor)
-            found[:] = [m] if m else []
-            return bool(m)
+            def seen() -> bool:  # in what came after the previous step's match
+                m = re.compile(pattern, re.M).search(self.out.text, self.cursor)
+                found[:] = [m] if m else []
+                return bool(m)
 
-        with self.out.cv:
-            ok = self.out.cv.wait_for(seen, self.timeout)  # prompts end without "\n"
-        if found:
-            self.cursor = found[0].end()
+            with self.out.cv:
+                ok = self.out.cv.wait_for(seen, self.timeout)  # prompts end without "\n"
+            if found:
+                self.cursor = found[0].end()
         if line in ("__URI__", "__URI_BY_NAME__"):
             # The program's own SIP URI, as it printed it (or with its host by name).
-            found = re.search(r"My SIP URI is (\S+)", self.out.text)
-            uri = found.group(1) if found else ""
+            found_uri = re.search(r"My SIP URI is (\S+)", self.out.text)
+            uri = found_uri.group(1) if found_uri else ""
             line = uri if line == "__URI__" else uri.replace("127.0.0.1", "localhost")
+        elif line.startswith(PEER_URI):
+            line = _Peer.get(line[len(PEER_URI):]).uri(self.timeout)
         T.ev("stdin", pattern, bool(ok), line)
         time.sleep(0.3)  # let the program settle, as a person at the keyboard would
         return line + "\n"
+
+
+PEER_URI = "__PEER_URI__:"  # a step's line or an argument: "__PEER_URI__:ROLE"
+
+
+class _Peer:
+    """Another sample program of the same run (the main one, or one started with
+    tracer.spawn): what it printed so far, read from its trace."""
+
+    _known: Dict[str, "_Peer"] = {}
+
+    def __init__(self, role: str) -> None:
+        self.path = TRACE_PATH + ("" if role == "main" else f".{role}")
+        self.cursor = 0
+
+    @classmethod
+    def get(cls, role: str) -> "_Peer":
+        return cls._known.setdefault(role, cls(role))
+
+    def text(self) -> str:
+        """Its output lines, and "[exit]" once its sample has ended."""
+        lines: List[str] = []
+        try:
+            with open(self.path) as fh:
+                records = [json.loads(x) for x in fh if x.strip()]
+        except (OSError, ValueError):
+            return ""
+        for rec in records:
+            ch, r = rec["ch"], rec["r"]
+            if ":stdout" in ch:
+                lines.append(str(ast.literal_eval(r[0])))
+            elif r and r[0] == "exit status":
+                lines.append("[exit]")
+        return "\n".join(lines) + "\n"
+
+    def wait(self, regex: str, timeout: float) -> bool:
+        """Until ``regex`` shows in what it printed after the previous match."""
+        end = time.monotonic() + timeout
+        while True:
+            m = re.compile(regex, re.M).search(self.text(), self.cursor)
+            if m:
+                self.cursor = m.end()
+                return True
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.05)
+
+    def uri(self, timeout: float) -> str:
+        """Its SIP URI, as it printed it."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            text = self.text()
+            m = re.search(r"My SIP URI is (\S+)", text) or \
+                re.search(r"Listening on (\S+) port (\d+)", text)
+            if m:
+                return m.group(1) if m.lastindex == 1 else f"sip:{m.group(1)}:{m.group(2)}"
+            time.sleep(0.05)
+        return ""
 
 
 def _print_whole(*args: Any, sep: str = " ", end: str = "\n", file: Any = None,
@@ -206,6 +278,8 @@ def run(name: str, argv: List[str], steps: List[Tuple[str, str]], timeout: float
             raise RuntimeError(f"{name} changed: {old!r} is not in it once")
         source = source.replace(old, new)
     code = compile(source, str(SAMPLES / name), "exec")
+    argv = [_Peer.get(a[len(PEER_URI):]).uri(timeout) if a.startswith(PEER_URI) else a
+            for a in argv]
     out = _Output()
     old = sys.stdout, sys.stdin, sys.argv
     sys.stdout, sys.stdin, sys.argv = out, _Script(out, steps, timeout), [name, *argv]
