@@ -1,5 +1,6 @@
 """Instant messages nobody receives: a MESSAGE (and a typing indication) to a buddy on a
-127.0.0.1 port that nothing listens on, over UDP and over TCP. What on_pager_status reports (code, reason) and when."""
+127.0.0.1 port that nothing listens on, over UDP and over TCP: what on_pager_status
+reports (code, reason) and when."""
 
 import socket
 

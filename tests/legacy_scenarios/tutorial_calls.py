@@ -63,7 +63,7 @@ try:
     print("Hello world: listening on", t1.info().host)
     caller = lib.create_account_for_transport(t1)
     cfg = pj.AccountConfig()  # the tutorial's account page: an identity of our own
-    cfg.id = "sip:callee@127.0.0.1:%d" % t2.info().port
+    cfg.id = f"sip:callee@127.0.0.1:{t2.info().port}"
     cfg.transport_id = t2._id
     callee_cb = MyAccountCallback()
     callee = lib.create_account(cfg, cb=callee_cb)
@@ -73,13 +73,13 @@ try:
     # AccountCallback is the default one: it rejects the call.
     try:
         first_cb = MyCallCallback("rejected")
-        caller.make_call("sip:nobody@127.0.0.1:%d" % t1.info().port, cb=first_cb)
+        caller.make_call(f"sip:nobody@127.0.0.1:{t1.info().port}", cb=first_cb)
     except pj.Error as err:
         print("Error making outgoing call:", err)
     print("Rejected:", first_cb.disconnected.wait(10))
     try:
         my_cb = MyCallCallback("caller")
-        call = caller.make_call("sip:callee@127.0.0.1:%d" % t2.info().port, cb=my_cb)
+        call = caller.make_call(f"sip:callee@127.0.0.1:{t2.info().port}", cb=my_cb)
     except pj.Error as err:
         print("Error making outgoing call:", err)
         raise
