@@ -421,13 +421,15 @@ def _ev_buddy_state(lib: Lib, ev: Any) -> Delivery:
 
 def _deliver_buddy_state(buddy: Buddy, snapshot: BuddyInfo) -> None:
     ending = _ending.get(buddy._token) is buddy
-    if not buddy._deleted or ending:
-        buddy._cb.on_state()
-    if ending and snapshot.sub_state == SubscriptionState.TERMINATED:
-        del _ending[buddy._token]  # the end of an account's buddy: now delete it
-        if buddy._lib._running() and \
-                ptr_to_int(C.pjsua_buddy_get_user_data(buddy._id)) == buddy._token:
-            C.pjsua_buddy_del(buddy._id)
+    try:
+        if not buddy._deleted or ending:
+            buddy._cb.on_state()
+    finally:
+        if ending and snapshot.sub_state == SubscriptionState.TERMINATED:
+            del _ending[buddy._token]  # the end of an account's buddy: now delete it
+            if buddy._lib._running() and \
+                    ptr_to_int(C.pjsua_buddy_get_user_data(buddy._id)) == buddy._token:
+                C.pjsua_buddy_del(buddy._id)
 
 
 def _ev_incoming_subscribe(lib: Lib, ev: Any) -> None:
