@@ -34,6 +34,9 @@ class Registry:
         # Live buddies by token; each account's ``_buddies`` holds the strong references.
         self.buddies: "weakref.WeakValueDictionary[int, Any]" = weakref.WeakValueDictionary()
         self.watchers: Dict[int, Any] = {}       # C token -> Watcher not ended yet
+        # Buddies of deleted accounts whose subscription is ending, by token: kept (and
+        # their events delivered) until pjsua reports the end, then deleted in pjsua.
+        self.ending: Dict[int, Any] = {}
         # Message key -> (sender, im_id) until its delivery status arrives (im.py).
         self.im_pending: "OrderedDict[int, Tuple[Any, int]]" = OrderedDict()
         self.im_lock = threading.Lock()
@@ -110,6 +113,9 @@ class Registry:
                 buddy._deleted = True
         self.accounts.clear()
         self.buddies.clear()
+        for buddy in self.ending.values():
+            buddy._deleted = True
+        self.ending.clear()
         for tp in self.transports.values():
             tp._closed = True
         self.watchers.clear()  # (a Watcher is invalid once its library is not running)

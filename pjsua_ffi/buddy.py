@@ -266,9 +266,18 @@ def add_buddy(acc: Account, uri: str, cb: Optional[BuddyCallback]) -> Buddy:
 
 
 def delete_buddies(acc: Account) -> None:
-    """Delete an account's buddies in pjsua (which would keep them, without account)."""
+    """Delete an account's buddies in pjsua (which would keep them, without account). A
+    buddy with a live subscription is unsubscribed instead and deleted once pjsua reports
+    the end, which its ``on_state`` gets (the legacy module reports it at destroy())."""
     for buddy in list(acc._buddies.values()):
         try:
+            bi = ffi.new("pjsua_buddy_info *")
+            buddy._c("buddy_del", C.pjsua_buddy_get_info, buddy._id, bi)
+            if bi.monitor_pres and SubscriptionState.NULL < bi.sub_state < \
+                    SubscriptionState.TERMINATED:
+                buddy.unsubscribe()
+                buddy._lib._reg.ending[buddy._token] = buddy
+                continue
             buddy.delete()
         except Error:
             buddy._forget()
@@ -363,15 +372,25 @@ def _one_line(text: str) -> str:
 
 
 def _ev_buddy_state(lib: Core, ev: Any) -> Optional[Delivery]:
-    buddy = buddy_by_token(lib, ptr_to_int(ev.user_data))
+    token = ptr_to_int(ev.user_data)
+    buddy = buddy_by_token(lib, token) or lib._reg.ending.get(token)
     if buddy is None or ev.buddy_info == ffi.NULL:
         return None
     return Delivery(_deliver_buddy_state, buddy, BuddyInfo(ev.buddy_info))
 
 
 def _deliver_buddy_state(buddy: Buddy, snapshot: BuddyInfo) -> None:
-    if not buddy._deleted:
-        buddy._cb.on_state()
+    ending_buddies = buddy._lib._reg.ending
+    ending = ending_buddies.get(buddy._token) is buddy
+    try:
+        if not buddy._deleted or ending:
+            buddy._cb.on_state()
+    finally:
+        if ending and snapshot.sub_state == SubscriptionState.TERMINATED:
+            del ending_buddies[buddy._token]  # the end of an account's buddy: now delete it
+            if buddy._lib._running() and \
+                    ptr_to_int(C.pjsua_buddy_get_user_data(buddy._id)) == buddy._token:
+                C.pjsua_buddy_del(buddy._id)
 
 
 def _ev_incoming_subscribe(lib: Core, ev: Any) -> None:

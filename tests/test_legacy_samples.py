@@ -1,109 +1,80 @@
-"""pjproject's own legacy sample programs run on ours as on the legacy module."""
+"""pjproject's legacy sample programs and the legacy tutorial's programs: each is run on
+both modules by a differential scenario (tests/test_differential.py runs them; the
+samples go through the one runner, tests/legacy_scenarios/samples.py). These tests keep
+that list whole: a sample pjproject adds, or a scenario that goes, fails here."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
+import re
 import sys
-from typing import Any, Dict, List, Tuple
+from pathlib import Path
+from typing import Dict, Set
 
 import pytest
-from legacy import legacy_dir
-from legacy_samples import SAMPLES
 
-_DIR, _WHY = legacy_dir()
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "tests" / "legacy_scenarios"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
+from tools.legacy import convert_py2, samples_source  # noqa: E402
 
-def _netns_ok() -> bool:
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return False
-    return subprocess.run(["unshare", "-n", "-m", "true"],
-                          capture_output=True).returncode == 0
+SAMPLES = samples_source()
 
+# Samples that no scenario can run headless on loopback, with the reason (none: the
+# registration sample's pjsip.org is named 127.0.0.1 in its own mount namespace).
+CANNOT_RUN: Dict[str, str] = {}
 
-pytestmark = [
-    pytest.mark.skipif(_DIR is None, reason=_WHY or "no legacy module"),
-    pytest.mark.skipif(not (SAMPLES / "call.py").exists(), reason="no legacy samples"),
-    pytest.mark.skipif(not _netns_ok(), reason="cannot create a network namespace here"),
-]
-
-
-def _run(which: str, sample: str = "call") -> Dict[str, Any]:
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(here)
-    path = [str(_DIR)] if which == "legacy" else [root]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
-    # A namespace with only a loopback interface: call.py binds to every address.
-    # -m too: the registration sample gets its own /etc/hosts (a bind mount).
-    proc = subprocess.run(["unshare", "-n", "-m", sys.executable,
-                           os.path.join(here, "legacy_samples.py"), sample],
-                          capture_output=True, text=True, timeout=120, env=env, cwd=here)
-    for line in proc.stdout.splitlines():
-        if line.startswith("@@REPORT@@ "):
-            return json.loads(line[len("@@REPORT@@ "):])
-    raise AssertionError(f"{which}: exited {proc.returncode}\n{proc.stdout[-3000:]}\n"
-                         f"{proc.stderr[-5000:]}")
+# The programs of the legacy Python SIP tutorial (its pages on calls, accounts and
+# registration, presence and IM, media, conference) and the scenarios, written as a
+# user following those pages would, that run them both ways.
+TUTORIAL: Dict[str, str] = {
+    "hello world, a user-less account, make and receive a call": "tutorial_calls",
+    "simple call (the caller side)": "sample_calls",
+    "call menu (make, answer, hang up)": "sample_call_pair",
+    "registration with a server": "sample_registration",
+    "registration, wrong password, unregistration, a call through the proxy":
+        "registration",
+    "presence and IM, one process": "sample_presence",
+    "presence and IM between two programs": "sample_presence_pair",
+    "buddies, subscriptions, status, pager and typing": "im_presence",
+    "WAV playback, recording, playlists, the conference bridge": "media",
+    "a three-party conference with a WAV player and recorder": "tutorial_conference",
+}
 
 
-# What the sample's main thread prints; the rest comes from its callbacks. How the two
-# interleave is up to the thread scheduler in both modules (the legacy worker thread
-# polls every 50 ms), except where the program holds auto_lock() while it prints.
-_MAIN = ("Listening on", "Making call to", "Current call is {", "My SIP URI", "Menu:",
-         "Enter buddy URI:", "Type the message:", "Press <ENTER>", "[exit")
+def _run_by_scenarios() -> Dict[str, Set[str]]:
+    runs: Dict[str, Set[str]] = {}
+    for path in SCENARIOS.glob("sample_*.py"):
+        for name in re.findall(r'samples\.run\("(\w+\.py)"', path.read_text()):
+            runs.setdefault(name, set()).add(path.stem)
+    return runs
 
 
-def _threads(lines: List[str]) -> Tuple[List[str], List[str]]:
-    return ([x for x in lines if x.startswith(_MAIN)],
-            [x for x in lines if not x.startswith(_MAIN)])
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="no legacy samples in this pjproject")
+def test_every_sample_is_compared_both_ways() -> None:
+    samples = {p.name for p in SAMPLES.glob("*.py")}
+    assert samples, SAMPLES
+    runs = _run_by_scenarios()
+    assert samples - set(runs) == set(CANNOT_RUN), sorted(samples - set(runs))
+    # call.py runs as a callee and as a caller; presence.py alone and in pairs.
+    assert runs["call.py"] >= {"sample_calls", "sample_call_pair"}
+    assert runs["presence.py"] >= {"sample_presence", "sample_presence_pair"}
 
 
-def test_call_sample_caller_and_callee() -> None:
-    legacy, ours = _run("legacy"), _run("ours")
-    raw = (legacy.pop("raw"), ours.pop("raw"))
-    for who in ("caller", "callee"):
-        assert _threads(ours[who]) == _threads(legacy[who]), (who, raw)
-    # The caller makes its call holding auto_lock() and prints it before letting go:
-    # CALLING (delivered inside make_call) comes first, as in the legacy module.
-    for out in (legacy, ours):
-        caller = out["caller"]
-        assert caller.index("Current call is {Call sip:127.0.0.1:P}") == \
-            caller.index("Call with sip:127.0.0.1:P is CALLING last code = 0 ()") + 1
-    assert "Call with sip:127.0.0.1:P is CONFIRMED last code = 200 (OK)" in ours["caller"]
-    assert ours["callee"][-1] == "[exit 0]" and ours["caller"][-1] == "[exit 0]"
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="no legacy samples in this pjproject")
+@pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.glob("*.py")))
+def test_sample_converts_with_print_and_except_only(name: str) -> None:
+    """2to3 only modernises print and ``except X, e`` in them: the converted program
+    compiles, and the rest of its text is the sample's own."""
+    source = (SAMPLES / name).read_text()
+    converted = convert_py2(source, name)
+    compile(converted, name, "exec")
+    untouched = [a for a, b in zip(source.splitlines(), converted.splitlines())
+                 if a == b]
+    assert len(untouched) > len(source.splitlines()) // 2
 
 
-def test_simplecall_sample_calls_the_call_sample() -> None:
-    legacy, ours = _run("legacy", "simplecall"), _run("ours", "simplecall")
-    for who in ("caller", "callee"):
-        assert _threads(ours[who]) == _threads(legacy[who]), who
-    # The caller's DISCONNECTED comes from inside lib.destroy(), in both modules.
-    assert ours["caller"][-2:] == ["Call is  DISCONNECTED last code = 200 (OK)", "[exit 0]"]
-
-
-def _collapse(lines: List[str]) -> List[str]:
-    """Repeated lines once: how many times pjsua reports the same buddy state while a
-    subscription starts depends on how its responses and NOTIFYs interleave."""
-    return [x for i, x in enumerate(lines) if i == 0 or lines[i - 1] != x]
-
-
-def test_presence_sample_pair() -> None:
-    legacy, ours = _run("legacy", "presence"), _run("ours", "presence")
-    for who in ("a", "b"):
-        want, got = _threads(legacy[who]), _threads(ours[who])
-        assert got[0] == want[0], who  # the main thread's lines
-        if who == "b":
-            # "buddies-go-with-account": legacy B reports its buddy's end from inside
-            # lib.destroy(); ours deleted that buddy with the account, before.
-            assert want[1][-1] == "Buddy <sip:127.0.0.1> is ?"
-            want = (want[0], want[1][:-1])
-        assert _collapse(got[1]) == _collapse(want[1]), who
-    assert "hello from a" in ours["b"] and "Buddy sip:127.0.0.1:P is Offline" in ours["a"]
-
-
-@pytest.mark.kamailio
-def test_registration_sample_registers_with_kamailio() -> None:
-    legacy, ours = _run("legacy", "registration"), _run("ours", "registration")
-    assert ours == legacy
-    assert ours["registration"][0] == "Registration complete, status= 200 (OK)"
+def test_every_tutorial_program_has_its_scenario() -> None:
+    for program, scenario in TUTORIAL.items():
+        assert (SCENARIOS / f"{scenario}.py").exists(), (program, scenario)

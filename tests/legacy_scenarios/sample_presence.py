@@ -1,6 +1,9 @@
-"""pjproject's sample presence.py, driven from its menu: it adds itself as a buddy,
-accepts its own subscription, sends itself an IM, toggles its status, deletes the
-buddy and quits. It binds to every address: the test runs it in a network namespace."""
+"""pjproject's sample presence.py, driven from its menu: it adds itself as a buddy (by
+host name, so that the two URIs differ), accepts its own subscription (which adds the
+watcher's URI, sip:127.0.0.1 with no port, as the current buddy), sends that buddy an
+IM (nobody answers on port 5060: its status comes at destroy()), goes offline, deletes
+the current buddy and quits (deleting the account ends the first buddy's subscription).
+It binds to every address: the test runs it in a network namespace."""
 
 from tests.legacy_scenarios import samples
 
@@ -12,7 +15,7 @@ samples.run("presence.py", [], [
     (r"Press \"A\" to accept", "A"),
     (r"is Online", "i"),
     (r"Type the message", "hello me"),
-    (r"hello me", "t"),
-    (r"Offline", "d"),
+    (r"Menu", "t"),
+    (r"is Offline", "d"),
     (r"Menu", "q"),
 ], timeout=8)

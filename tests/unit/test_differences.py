@@ -26,7 +26,7 @@ def test_each_names_a_test_that_exists() -> None:
         assert path.startswith("tests/test_") and name.startswith("test_"), d.test
         tree = ast.parse((ROOT / path).read_text())
         names = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
-        assert name in names, d.test
+        assert name.partition("[")[0] in names, d.test  # [...]: a parametrised case
 
 
 def test_markdown() -> None:
