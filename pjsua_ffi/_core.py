@@ -174,7 +174,7 @@ class Core:
         self._delivering = 0  # the thread running the handlers of a batch (see _post)
         self._done_seq = C.pjffi_event_seq()  # queued events handled (_wait_delivered)
         self._seq_cv = threading.Condition(threading.Lock())
-        self._seq_waiters: list = []  # the targets of threads in _wait_delivered
+        self._seq_waiters: list = []  # (target, lent the lock) of threads in _wait_delivered
         self._loans = 0  # how many of them hold the library lock, lent to callbacks
         self._batch = ffi.new("pjffi_event *[]", _BATCH)
         self._default_setting: Any = None
@@ -369,30 +369,32 @@ class Core:
         # Holding the library lock, this thread lends it to the callback thread until
         # its events are delivered: no other thread gets in meanwhile, as in legacy.
         lending = bool(self._lock._is_owned())  # type: ignore[attr-defined]
+        entry = (target, lending)
         cv = self._seq_cv
         with cv:
-            self._seq_waiters.append(target)
+            self._seq_waiters.append(entry)
             self._loans += lending
-        try:
-            with cv:
+            try:
                 cv.wait_for(lambda: self._done_seq >= target or self._state != _STARTED,
                             timeout=_SEQ_WAIT)
-        finally:
-            with cv:  # before the callback thread goes on (see _release_waiters)
+            finally:
                 self._loans -= lending
-                self._seq_waiters.remove(target)
-                cv.notify_all()
+                self._seq_waiters.remove(entry)
+                if lending:  # the callback thread waits for the lock's return
+                    cv.notify_all()
 
     def _release_waiters(self) -> None:
-        """Callback thread, after a batch: wake the threads whose events are delivered
-        now, and let those that held the library lock take it back before the next
-        batch (the legacy module delivers nothing while the lock is held)."""
+        """Callback thread, after an event: wake the threads whose events are delivered
+        now, and let those that lent it the library lock take it back before it goes on
+        (the legacy module delivers nothing while the lock is held). A thread that lent
+        nothing is not waited for: it goes on beside the callback thread."""
         cv = self._seq_cv
         with cv:
-            if any(t <= self._done_seq for t in self._seq_waiters):
+            done = self._done_seq
+            if any(t <= done for t, _ in self._seq_waiters):
                 cv.notify_all()
-                cv.wait_for(lambda: not any(t <= self._done_seq
-                                            for t in self._seq_waiters),
+                cv.wait_for(lambda: not any(lent and t <= self._done_seq
+                                            for t, lent in self._seq_waiters),
                             timeout=_SEQ_HANDOVER)
 
     def _set_snapshot(self, obj: Any, snapshot: Any) -> None:
