@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import sys
+import tempfile
 import threading
 import time
 
@@ -36,6 +38,7 @@ def machine(peer_uri: str, sequences: str) -> None:
     n_examples = int(sequences)
     allowed = (pj.Error, TypeError, ValueError)
     stats = {"steps": 0, "sequences": 0, "errors": 0, "libs": 0, "threads": 0}
+    rec = os.path.join(tempfile.mkdtemp(prefix="pjsua-ffi-fuzz-"), "rec.wav")
     garbage = st.one_of(st.none(), st.integers(-10**6, 10**6), st.text(max_size=30),
                         st.binary(max_size=30), st.floats(allow_nan=True), st.lists(st.integers()))
     state = {"lib": None, "tp": None}
@@ -176,7 +179,6 @@ def machine(peer_uri: str, sequences: str) -> None:
 
         @rule(data=st.data())
         def media(self, data):
-            rec = f"/tmp/pjsua-ffi-fuzz-{os.getpid()}.wav"
             def go():
                 rid = self.lib.create_recorder(rec)
                 slot = self.lib.recorder_get_slot(rid)
@@ -211,6 +213,7 @@ def machine(peer_uri: str, sequences: str) -> None:
     if state["lib"] is not None:
         state["lib"].destroy()
     dog.stop()
+    shutil.rmtree(os.path.dirname(rec), ignore_errors=True)
     report(**stats)
 
 
