@@ -163,6 +163,37 @@ def prepare_ffi_aio(stack: Stack) -> None:
     _prepare_loop_peer(stack, "asyncio")
 
 
+def _base_tree() -> Path:
+    """The checkout named by ``$PJSUA_FFI_BASE`` (built), for before/after in one run."""
+    base = os.environ.get("PJSUA_FFI_BASE")
+    if not base:
+        raise RuntimeError("the -base stacks need PJSUA_FFI_BASE=/path/to/a/built/checkout")
+    tree = Path(base).resolve()
+    probe = subprocess.run([sys.executable, "-c", "import pjsua_ffi._pjsua"], cwd=str(tree),
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        raise RuntimeError(f"pjsua_ffi is not built in {tree}")
+    return tree
+
+
+def _prepare_base(stack: Stack, peer: str, *args: str) -> None:
+    """Like the ffi stacks, but the peer and the package come from ``$PJSUA_FFI_BASE``."""
+    tree = _base_tree()
+    rev = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True).stdout.strip()
+    stack.command = [sys.executable, str(tree / "benchmarks" / "peers" / peer), *args]
+    stack.env = {"PYTHONPATH": str(tree)}
+    stack.version = f"pjsua_ffi at {rev or tree}"
+
+
+def prepare_ffi_base(stack: Stack) -> None:
+    _prepare_base(stack, "ffi_peer.py")
+
+
+def prepare_ffi_loop_base(stack: Stack) -> None:
+    _prepare_base(stack, "loop_peer.py", "--mode", "events")
+
+
 def prepare_floor(stack: Stack) -> None:
     """Compile peers/floor_peer.py's C part against vendor/pjproject into the cache."""
     from build_pjsip import make_vars
@@ -240,6 +271,10 @@ STACKS: Dict[str, Stack] = {s.name: s for s in [
           note="start(with_thread=False) and handle_events(): peers/loop_peer.py"),
     Stack("ffi-aio", "pjsua_ffi (asyncio)", prepare_ffi_aio,
           note="pjsua_ffi.aio: peers/loop_peer.py --mode asyncio"),
+    Stack("ffi-base", "pjsua_ffi ($PJSUA_FFI_BASE)", prepare_ffi_base,
+          note="the callback-thread peer of another checkout: before/after in one run"),
+    Stack("ffi-loop-base", "pjsua_ffi (event loop, $PJSUA_FFI_BASE)", prepare_ffi_loop_base,
+          note="the event-loop peer of another checkout"),
     Stack("floor", "Python floor (no binding)", prepare_floor,
           note="the least any Python binding can cost: peers/floor_peer.py"),
     Stack("pjsua2", "PJSUA2 (SWIG)", prepare_pjsua2),
