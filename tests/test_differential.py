@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:
 
 from pjsua_ffi._differences import DIFFERENCES  # noqa: E402
 from tests.legacy_scenarios.normalise import deliberate, normalise  # noqa: E402
+from tests.support import c_stacks  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -107,13 +108,50 @@ def _start(name: str, mode: str, legacy: Path, work: Path,
     return proc, trace
 
 
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
+
+
+def _descendants(pid: int) -> List[int]:
+    """The processes below ``pid``, parents before children."""
+    children: Dict[int, List[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found: List[int] = []
+    todo = list(children.get(pid, []))
+    while todo:
+        p = todo.pop(0)
+        found.append(p)
+        todo.extend(children.get(p, []))
+    return found
+
+
 def _finish(proc: subprocess.Popen, label: str) -> Tuple[int, str, str]:
     try:
         out, err = proc.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
+        # A hang says where: the C stacks of every process below the runner (the
+        # program may run under unshare and sh).
+        stacks = "\n".join(f"--- C stacks of pid {pid} ({_comm(pid)})\n{c_stacks(pid)}"
+                            for pid in [proc.pid, *_descendants(proc.pid)]
+                            if _comm(pid).startswith("python"))
         proc.kill()
+        for pid in _descendants(proc.pid):
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
         out, err = proc.communicate()
-        raise AssertionError(f"{label}: timed out after {TIMEOUT} s\n{err[-4000:]}") from None
+        raise AssertionError(f"{label}: timed out after {TIMEOUT} s\n--- stdout\n{out[-3000:]}"
+                             f"\n--- stderr\n{err[-3000:]}\n{stacks}") from None
     return proc.returncode, out, err
 
 
