@@ -279,7 +279,7 @@ STACKS: Dict[str, Stack] = {s.name: s for s in [
           note="the least any Python binding can cost: peers/floor_peer.py"),
     Stack("pjsua2", "PJSUA2 (SWIG)", prepare_pjsua2),
     Stack("legacy", "legacy pjsua", prepare_legacy,
-          note="text streams off by a one-line build patch"),
+          note="text streams off and IPv4 media by a two-line build patch"),
     Stack("legacy-stock", "legacy pjsua (as shipped)", prepare_legacy_stock),
 ]}
 DEFAULT_STACKS = ["c", "ffi", "c-loop", "ffi-loop", "ffi-aio", "floor", "pjsua2", "legacy"]

@@ -29,6 +29,12 @@ TEXT_PATCH = ("pjsua_call_setting_default(&option);\n"
               "        option.txt_cnt = 0;  /* pjsua-ffi benchmarks */\n"
               "#endif")
 
+# The same variant adds IPv4 media, as pjsua_ffi's AccountConfig and the C program: with
+# IPv6 built in, pjsua's default looks up the host name's IPv6 address at every call.
+IPV6_ANCHOR = "        status = pjsua_acc_add(&cfg, is_default, &acc_id);"
+IPV6_PATCH = ("        cfg.ipv6_media_use = PJSUA_IPV6_DISABLED;  /* pjsua-ffi benchmarks */\n"
+              + IPV6_ANCHOR)
+
 _FILES = ["_pjsua.c", "_pjsua.h", "pjsua.py", "setup.py", "helper.mak", "python3_compat.h"]
 
 
@@ -95,7 +101,7 @@ def build_legacy(text_off: bool = False) -> Path:
     out = CACHE / "legacy" / ("text-off" if text_off else "stock")
     lib_dir = out / "lib"
     stamp = digest(*[(src / f).read_bytes() for f in _FILES if (src / f).exists()],
-                   sys.version, text_off, TEXT_PATCH,
+                   sys.version, text_off, TEXT_PATCH, IPV6_PATCH,
                    lib_state(make_vars()["PJ_LIB_FILES"].split()))
     stamp_file = out / "stamp"
     if stamp_ok(stamp_file, stamp, lib_dir / "pjsua.py"):
@@ -115,7 +121,10 @@ def build_legacy(text_off: bool = False) -> Path:
         code = (work / "_pjsua.c").read_text()
         if code.count(TEXT_ANCHOR) != 1:
             raise RuntimeError("legacy _pjsua.c changed: the text-stream patch does not apply")
-        (work / "_pjsua.c").write_text(code.replace(TEXT_ANCHOR, TEXT_PATCH))
+        if code.count(IPV6_ANCHOR) != 1:
+            raise RuntimeError("legacy _pjsua.c changed: the IPv4-media patch does not apply")
+        code = code.replace(TEXT_ANCHOR, TEXT_PATCH).replace(IPV6_ANCHOR, IPV6_PATCH)
+        (work / "_pjsua.c").write_text(code)
     lib_dir.mkdir(parents=True)
     build_log = out / "build.log"
     with open(build_log, "w") as fh:

@@ -1,6 +1,6 @@
 /* bench_ua.h: the user agent that every C-side benchmark peer starts (the C program,
  * and the C part of peers/floor_peer.py), so that both run pjsua exactly alike: SIP and
- * RTP on 127.0.0.1, null sound device, ICE and VAD off, PCMU first, an 8 kHz bridge,
+ * RTP on 127.0.0.1 (IPv4 media), null sound device, ICE and VAD off, PCMU first, an 8 kHz bridge,
  * pjsua's own worker thread (none with --loop 1), log level 1. See benchmarks/README.md. */
 #ifndef BENCH_UA_H
 #define BENCH_UA_H
@@ -66,6 +66,9 @@ static pj_status_t bench_ua_start(const pjsua_callback *cb, int port, int max_ca
     acc_cfg.rtp_cfg.port = 0;
     acc_cfg.rtp_cfg.bound_addr = pj_str("127.0.0.1");
     acc_cfg.rtp_cfg.public_addr = pj_str("127.0.0.1");
+    /* IPv4 media, as pjsua_ffi's AccountConfig: with IPv6 built in, pjsua's default
+     * looks up the host name's IPv6 address (a DNS query) at every call. */
+    acc_cfg.ipv6_media_use = PJSUA_IPV6_DISABLED;
     BENCH_STEP("acc_add", pjsua_acc_add(&acc_cfg, PJ_TRUE, acc_id));
 #undef BENCH_STEP
     *what = NULL;

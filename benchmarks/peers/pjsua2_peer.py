@@ -112,6 +112,7 @@ class Pjsua2Stack:
         acfg.mediaConfig.transportConfig.port = 0
         acfg.mediaConfig.transportConfig.boundAddress = LOOPBACK
         acfg.mediaConfig.transportConfig.publicAddress = LOOPBACK
+        acfg.mediaConfig.ipv6Use = pj.PJSUA_IPV6_DISABLED  # no DNS look-up per call
         acfg.natConfig.iceEnabled = False
         self.acc = BenchAccount(self)
         self.acc.create(acfg, True)
