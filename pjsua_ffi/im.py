@@ -173,13 +173,15 @@ def _ev_pager_status(lib: Core, ev: Any) -> Optional[Delivery]:
             return Delivery(dispatch_call, sender, None,
                             ("on_pager_status", body, im_id, code, reason))
         return None
-    ref = sender._acc if _is_buddy(sender) else _account_ref(lib, ev.acc_id)
+    by_buddy = _is_buddy(sender)
+    ref = sender._acc if by_buddy else _account_ref(lib, ev.acc_id)
     to_uri = from_str(ev.s[0])
-    if not _is_buddy(sender) and sender is not None:
+    buddies = getattr(sender, "_buddies", None) if not by_buddy else None
+    if buddies:
         # As in the legacy module: the status of a message an account sent to a buddy's
         # URI goes to that buddy's callback. Matched in Python (no pjsua call: this may
         # run after pjsua_destroy, when destroy() delivers what it raised).
-        sender = next((b for b in list(getattr(sender, "_buddies", {}).values())
+        sender = next((b for b in list(buddies.values())
                        if not b._deleted and b._uri == to_uri), sender)
     return Delivery(_deliver_pager_status, lib, None,
                     (ref, sender, to_uri, body, im_id, code, reason))
