@@ -85,7 +85,7 @@ class CallCallback:
         it has been answered with 200. Not in the legacy module."""
 
 
-@legacy_ops({"info": "info"})
+@legacy_ops({"info": None})  # info() raises Error("info", ...) itself, as legacy names it
 class Call(_Handle):
     """A call. Obtained from :meth:`Account.make_call` or ``on_incoming_call``."""
 
