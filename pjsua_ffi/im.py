@@ -189,10 +189,12 @@ def _ev_pager_status(lib: Core, ev: Any) -> Optional[Delivery]:
 
 def _deliver_pager_status(lib: Core, snapshot: None, ref: Any, sender: Any, to_uri: str,
                           body: MessageBody, im_id: int, code: int, reason: str) -> None:
-    acc = _account(lib, ref)
-    if _is_buddy(sender) and not sender._deleted:
+    # _is_buddy() and _account() written out: this runs for every MESSAGE sent.
+    if getattr(sender, "_is_buddy", False) and not sender._deleted:
         sender._cb.on_pager_status(body, im_id, code, reason)
-    elif acc is not None:
+        return
+    acc = lib._reg.accounts.get(ref) if isinstance(ref, int) else ref
+    if acc is not None and not acc._deleted:
         acc._cb.on_pager_status(to_uri, body, im_id, code, reason)
 
 
