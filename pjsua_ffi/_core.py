@@ -318,7 +318,7 @@ class Core:
         lock = self._lock
         tls = self._tls
         borrowed = False
-        if not lock.acquire(blocking=False):
+        if not lock.acquire(False):  # positional: no keyword dict per event
             # Held by another thread (auto_lock(), an API call): wait, unless that
             # thread waits for this event and lends us its lock (_wait_delivered), or the
             # library is being destroyed meanwhile (then the event is dropped).
