@@ -30,7 +30,7 @@ from ._binding import (
     to_bytes,
 )
 from ._core import Core
-from ._dispatch import Delivery, register_handler
+from ._dispatch import Delivery, new_delivery, register_handler
 from .call import Call, call_of_event, dispatch_call
 from .errors import Error
 from .uri import _uri_text, uri_error
@@ -183,8 +183,8 @@ def _ev_pager_status(lib: Core, ev: Any) -> Optional[Delivery]:
         # run after pjsua_destroy, when destroy() delivers what it raised).
         sender = next((b for b in list(buddies.values())
                        if not b._deleted and b._uri == to_uri), sender)
-    return Delivery(_deliver_pager_status, lib, None,
-                    (ref, sender, to_uri, body, im_id, code, reason))
+    return new_delivery(Delivery, (_deliver_pager_status, lib, None,
+                                   (ref, sender, to_uri, body, im_id, code, reason)))
 
 
 def _deliver_pager_status(lib: Core, snapshot: None, ref: Any, sender: Any, to_uri: str,
