@@ -149,7 +149,9 @@ class _Gate:
                 core._gate_cv.notify_all()
         if not core._tls.unlocked:
             core._lock.release()
-        if C.pjffi_my_last_seq() > core._done_seq:  # the call raised events
+        # Only a callback thread delivers what this call raised while it waits; without
+        # one (event-loop mode) there is nothing to wait for and no call into C to make.
+        if core._thread is not None and C.pjffi_my_last_seq() > core._done_seq:
             core._wait_delivered()
 
 
@@ -316,7 +318,7 @@ class Core:
         lock = self._lock
         tls = self._tls
         borrowed = False
-        if not lock.acquire(blocking=False):
+        if not lock.acquire(False):  # positional: no keyword dict per event
             # Held by another thread (auto_lock(), an API call): wait, unless that
             # thread waits for this event and lends us its lock (_wait_delivered), or the
             # library is being destroyed meanwhile (then the event is dropped).

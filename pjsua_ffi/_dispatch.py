@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
 from ._binding import C, ffi, from_str
 
 __all__ = ["Delivery", "Handler", "HANDLERS", "register_handler", "live", "keep_event",
-           "deliver_log"]
+           "deliver_log", "new_delivery"]
 
 log = logging.getLogger("pjsua_ffi")
 log.addHandler(logging.NullHandler())  # the application decides where lines go
@@ -41,6 +41,11 @@ class Delivery(NamedTuple):
     snapshot: Any = None
     args: Tuple[Any, ...] = ()
 
+
+# ``new_delivery(Delivery, (fn, target, snapshot, args))`` builds a Delivery with
+# tuple's own constructor: a NamedTuple's __new__ is Python code, a frame per event.
+# For the handlers of the most frequent events.
+new_delivery = tuple.__new__
 
 # A handler gets the live library and the C event; it returns what to deliver.
 Handler = Callable[[Any, Any], Optional[Delivery]]

@@ -21,10 +21,14 @@ class _Handle:
     _obj_name: str
 
     def _c(self, op: str, fn: Callable[..., int], *args: Any, check: bool = True) -> None:
-        with self._lib._gated(op, self):
+        # The gate's two halves without ``with``: no __enter__ frame on this hot path.
+        gate = self._lib._gated(op, self)
+        try:
             if check:
                 self._check(op)
             status = fn(*args)
+        finally:
+            gate.__exit__(None, None, None)
         if status != 0:
             raise Error(op, self, status)
 

@@ -57,7 +57,7 @@ class Registry:
 
     def add_call(self, call: Any, token: int = 0) -> int:
         """Know ``call`` by ``token`` (C's, for calls C saw first) or a new one."""
-        token = token or self.token()
+        token = token or next(self._tokens)  # self.token(), one frame less per call
         call._token = token
         self.calls[token] = call
         return token
@@ -74,7 +74,7 @@ class Registry:
 
     def remember_im(self, sender: Any, im_id: int) -> int:
         """Keep who sent a message until its status comes; returns its key."""
-        key = self.token()
+        key = next(self._tokens)  # self.token(), one frame less per message
         with self.im_lock:
             if len(self.im_pending) >= _MAX_IM_PENDING:
                 self.im_pending.popitem(last=False)  # O(1), however many went before it

@@ -19,7 +19,7 @@ from ._binding import (
     to_bytes,
 )
 from ._core import Core
-from ._dispatch import Delivery, keep_event, register_handler
+from ._dispatch import Delivery, keep_event, new_delivery, register_handler
 from ._object import _Handle
 from .call_info import CallInfo, RxData
 from .errors import Error, legacy_ops
@@ -85,7 +85,7 @@ class CallCallback:
         it has been answered with 200. Not in the legacy module."""
 
 
-@legacy_ops({"info": "info"})
+@legacy_ops({"info": None})  # info() raises Error("info", ...) itself, as legacy names it
 class Call(_Handle):
     """A call. Obtained from :meth:`Account.make_call` or ``on_incoming_call``."""
 
@@ -412,14 +412,14 @@ def _ev_call_state(lib: Core, ev: Any) -> Optional[Delivery]:
         lib._reg.calls.pop(call._token, None)
         if call._derived_key is not None:
             lib._reg.derived.pop(call._derived_key, None)
-    return Delivery(dispatch_call, call, info, ("on_state",))
+    return new_delivery(Delivery, (dispatch_call, call, info, ("on_state",)))
 
 
 def _ev_media_state(lib: Core, ev: Any) -> Optional[Delivery]:
     call, info = _snapshot(lib, ev)
     if call is None:
         return None
-    return Delivery(dispatch_call, call, info, ("on_media_state",))
+    return new_delivery(Delivery, (dispatch_call, call, info, ("on_media_state",)))
 
 
 def _ev_incoming_call(lib: Core, ev: Any) -> Optional[Delivery]:

@@ -113,14 +113,30 @@ class CallInfo:
         else:  # the account as it is now, not when the field is first read
             self.account = lib._reg.accounts.get(ci.acc_id) if lib is not None else None
 
-    def __getattr__(self, name: str) -> Any:
-        get = _FIELDS.get(name)
-        ci = self.__dict__.get("_ci")
-        if get is None or ci is None:
-            raise AttributeError(name)
-        value = get(ci)
-        self.__dict__[name] = value
+
+class _Lazy:
+    """A CallInfo field read from the C copy on first use, then kept in the instance's
+    ``__dict__`` (which Python looks in before this non-data descriptor). A descriptor
+    rather than ``__getattr__``: a miss there costs an AttributeError raised and
+    dropped on every first read."""
+
+    __slots__ = ("name", "get")
+
+    def __init__(self, name: str, get: Callable[[Any], Any]) -> None:
+        self.name = name
+        self.get = get
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = self.get(obj._ci)
+        obj.__dict__[self.name] = value
         return value
+
+
+for _name, _get in _FIELDS.items():
+    setattr(CallInfo, _name, _Lazy(_name, _get))
+del _name, _get
 
 
 _DEFAULTS: Dict[str, Any] = {

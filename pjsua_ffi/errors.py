@@ -51,18 +51,22 @@ class Error(Exception):
         return f"Object: {self.obj}, operation={self.op_name}, error={self.err_msg()}"
 
 
-def legacy_ops(names: Optional[Dict[str, str]] = None) -> Callable[[T], T]:
+def legacy_ops(names: Optional[Dict[str, Optional[str]]] = None) -> Callable[[T], T]:
     """Class decorator: an :class:`Error` leaving a public method carries the legacy
     module's name for that operation (``"hangup()"``; ``names`` lists the exceptions,
-    such as ``Call.info``'s ``"info"``), whatever pjsua call inside failed. The
-    outermost public method names the error, as in the legacy module."""
+    such as ``set_snd_dev``'s ``"set_current_sound_devices()"``), whatever pjsua call
+    inside failed. The outermost public method names the error, as in the legacy
+    module. A name of None leaves the method unwrapped: it names its errors itself
+    (``Call.info``, called in nearly every call callback, saves the wrapper's frame)."""
     names = names or {}
 
     def decorate(cls: T) -> T:
         for attr, fn in list(vars(cls).items()):
             if attr.startswith("_") or not inspect.isfunction(fn):
                 continue
-            setattr(cls, attr, _named(fn, names.get(attr, attr + "()")))
+            op = names.get(attr, attr + "()")
+            if op is not None:
+                setattr(cls, attr, _named(fn, op))
         return cls
     return decorate
 

@@ -30,7 +30,7 @@ from ._binding import (
     to_bytes,
 )
 from ._core import Core
-from ._dispatch import Delivery, register_handler
+from ._dispatch import Delivery, new_delivery, register_handler
 from .call import Call, call_of_event, dispatch_call
 from .errors import Error
 from .uri import _uri_text, uri_error
@@ -173,24 +173,28 @@ def _ev_pager_status(lib: Core, ev: Any) -> Optional[Delivery]:
             return Delivery(dispatch_call, sender, None,
                             ("on_pager_status", body, im_id, code, reason))
         return None
-    ref = sender._acc if _is_buddy(sender) else _account_ref(lib, ev.acc_id)
+    by_buddy = _is_buddy(sender)
+    ref = sender._acc if by_buddy else _account_ref(lib, ev.acc_id)
     to_uri = from_str(ev.s[0])
-    if not _is_buddy(sender) and sender is not None:
+    buddies = getattr(sender, "_buddies", None) if not by_buddy else None
+    if buddies:
         # As in the legacy module: the status of a message an account sent to a buddy's
         # URI goes to that buddy's callback. Matched in Python (no pjsua call: this may
         # run after pjsua_destroy, when destroy() delivers what it raised).
-        sender = next((b for b in list(getattr(sender, "_buddies", {}).values())
+        sender = next((b for b in list(buddies.values())
                        if not b._deleted and b._uri == to_uri), sender)
-    return Delivery(_deliver_pager_status, lib, None,
-                    (ref, sender, to_uri, body, im_id, code, reason))
+    return new_delivery(Delivery, (_deliver_pager_status, lib, None,
+                                   (ref, sender, to_uri, body, im_id, code, reason)))
 
 
 def _deliver_pager_status(lib: Core, snapshot: None, ref: Any, sender: Any, to_uri: str,
                           body: MessageBody, im_id: int, code: int, reason: str) -> None:
-    acc = _account(lib, ref)
-    if _is_buddy(sender) and not sender._deleted:
+    # _is_buddy() and _account() written out: this runs for every MESSAGE sent.
+    if getattr(sender, "_is_buddy", False) and not sender._deleted:
         sender._cb.on_pager_status(body, im_id, code, reason)
-    elif acc is not None:
+        return
+    acc = lib._reg.accounts.get(ref) if isinstance(ref, int) else ref
+    if acc is not None and not acc._deleted:
         acc._cb.on_pager_status(to_uri, body, im_id, code, reason)
 
 

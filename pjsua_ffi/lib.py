@@ -87,7 +87,7 @@ class _LibMutex:
             pass
 
 
-@legacy_ops()
+@legacy_ops({"handle_events": None})  # raises no Error (callbacks' errors are logged)
 class Lib(_MediaMixin):
     """The pjsua library. One instance per process at a time."""
 
