@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
+from pjsua_ffi._pjsua import ffi
 from pjsua_ffi._pjsua import lib as C  # noqa: N812
 
 import pjsua_ffi as pj
@@ -27,6 +28,19 @@ from tests.support import (
     uri_of,
     wait_for,
 )
+
+
+def _slots_in_use() -> str:
+    """pjsua's own view of its call slots: how many, and each one's state."""
+    ids = ffi.new("pjsua_call_id[]", 64)
+    count = ffi.new("unsigned *", 64)
+    C.pjsua_enum_calls(ids, count)
+    info = ffi.new("pjsua_call_info *")
+    states = []
+    for i in range(count[0]):
+        st = C.pjsua_call_get_info(ids[i], info)
+        states.append((ids[i], info.state, info.role) if st == 0 else (ids[i], "?", st))
+    return f"pjsua counts {C.pjsua_call_get_count()} calls: (id, state, role) {states}"
 
 
 def round_watchdog() -> Watchdog:
@@ -119,7 +133,14 @@ def hangup_vs_replaces(seconds: str) -> None:
     while time.monotonic() < end:
         ev_b.items.clear()
         logs = [Events() for _ in range(n_calls)]
-        calls = [a.make_call(uri_of(tps[1], "b"), CallLog(ev)) for ev in logs]
+        try:
+            calls = [a.make_call(uri_of(tps[1], "b"), CallLog(ev)) for ev in logs]
+        except pj.Error as exc:
+            if exc.err_code != C.PJ_ETOOMANY:
+                raise
+            # Seen twice in ~360 runs, not understood yet: every slot of max_calls taken.
+            raise AssertionError(f"no free call slot after {rounds} rounds: "
+                                 f"{_slots_in_use()}; responses so far {codes}") from exc
         for call, ev in zip(calls, logs):
             assert ev.has(("state", "CONFIRMED", 200, "OK"), 10), (
                 ev.items, [udp_drops(p) for p in ports], codes)
