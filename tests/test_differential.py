@@ -140,11 +140,11 @@ def _finish(proc: subprocess.Popen, label: str) -> Tuple[int, str, str]:
     except subprocess.TimeoutExpired:
         # A hang says where: the C stacks of every process below the runner (the
         # program may run under unshare and sh).
+        below = _descendants(proc.pid)
         stacks = "\n".join(f"--- C stacks of pid {pid} ({_comm(pid)})\n{c_stacks(pid)}"
-                            for pid in [proc.pid, *_descendants(proc.pid)]
-                            if _comm(pid).startswith("python"))
-        proc.kill()
-        for pid in _descendants(proc.pid):
+                            for pid in [proc.pid, *below] if _comm(pid).startswith("python"))
+        proc.kill()  # then those below: orphans now, found before the kill
+        for pid in below:  # (a program's kamailio, say)
             try:
                 os.kill(pid, 9)
             except OSError:
