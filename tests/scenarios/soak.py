@@ -36,6 +36,22 @@ def calls_and_messages(peer: str, calls: str, messages: str) -> None:
                 "pool": C.pjffi_pool_used(), "cached": C.pjffi_pool_cached(), "calls": len(live),
                 "t": time.monotonic()}
 
+    def stuck(what: str) -> AssertionError:
+        # A hang fails in a minute and says which calls never ended, and how they stand.
+        states = []
+        for call in list(live):
+            try:
+                info = call.info()
+                states.append((info.state.name, info.last_code, info.sip_call_id))
+            except pj.Error as exc:
+                states.append(("gone", exc.err_code, ""))
+        return AssertionError(f"{what} within 60 s; calls still known: {states}; "
+                              f"ended {ended[0]}, messages {msg_status}")
+
+    def take(sem: threading.Semaphore, what: str) -> None:
+        if not sem.acquire(timeout=60):
+            raise stuck(what)
+
     slots = threading.Semaphore(window)
     ended = [0]
     failed = [0]
@@ -63,33 +79,33 @@ def calls_and_messages(peer: str, calls: str, messages: str) -> None:
     samples = []
     t0 = time.monotonic()
     for i in range(n_calls):
-        slots.acquire()
+        take(slots, "no call slot came free")
         call = acc.make_call(peer, Cb())
         live.add(call)
         del call
         if i % max(1, n_calls // 20) == 0:
             for _ in range(window):  # let the calls in flight end, so samples compare
-                slots.acquire()
+                take(slots, "the calls in flight did not end")
             samples.append(sample(i))
             for _ in range(window):
                 slots.release()
     for _ in range(window):
-        slots.acquire()
+        take(slots, "the last calls did not end")
     call_seconds = time.monotonic() - t0
     samples.append(sample(n_calls))
     msg_samples = []
     t1 = time.monotonic()
     for i in range(n_messages):
-        msg_slots.acquire()
+        take(msg_slots, "no MESSAGE status came")
         acc.send_pager(peer, f"soak message {i}", im_id=i)
         if i % max(1, n_messages // 20) == 0:
             for _ in range(64):
-                msg_slots.acquire()
+                take(msg_slots, "the MESSAGEs in flight got no status")
             msg_samples.append(sample(i))
             for _ in range(64):
                 msg_slots.release()
     for _ in range(64):
-        msg_slots.acquire()
+        take(msg_slots, "the last MESSAGEs got no status")
     msg_seconds = time.monotonic() - t1
     msg_samples.append(sample(n_messages))
     # pjsip keeps finished transactions for up to 32 s (RFC 3261 timers): once they expire,
