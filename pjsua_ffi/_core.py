@@ -96,6 +96,7 @@ _SYNC_LOCK_WAIT = 0.5  # seconds a callback that needs an answer waits for the l
 _SEQ_WAIT = 5.0        # seconds an API call waits for the callbacks of its own events
 _SEQ_HANDOVER = 1.0    # seconds the callback thread waits for such a call to go on
 _BATCH = 64            # events taken from the C queue per call into C
+_OWN_BATCH = 16        # the same, for the events of one API call (_deliver_own)
 _DROP_CHECK = 256      # batches between two looks at C's count of dropped events
 
 
@@ -122,6 +123,7 @@ class _ThreadState(threading.local):
     """Per-thread flags of the library (class attributes are the defaults)."""
 
     registered = False  # registered with pjlib
+    batch: Any = None   # this thread's event batch for _deliver_own
     sync = False        # inside a callback that pjsua waits on
     unlocked = False    # API calls do not take the library lock (see _gated)
     snap: Any = None    # (object, snapshot) of the event being delivered
@@ -147,12 +149,23 @@ class _Gate:
             core._in_flight -= 1
             if core._in_flight == 0 and core._state == _CLOSING:
                 core._gate_cv.notify_all()
-        if not core._tls.unlocked:
+        if core._thread is not None:
+            if not core._tls.unlocked:
+                core._lock.release()
+            if C.pjffi_my_last_seq() > core._done_seq:
+                core._wait_delivered()
+            return
+        # Event-loop mode: what this call raised is delivered here, on this thread and
+        # under the library lock, before the call returns (see _deliver_own).
+        if not core._delivering and core._has_thread is False and \
+                core._state == _STARTED and C.pjffi_my_last_seq() > core._done_seq:
+            try:
+                core._deliver_own()
+            finally:
+                if not core._tls.unlocked:
+                    core._lock.release()
+        elif not core._tls.unlocked:
             core._lock.release()
-        # Only a callback thread delivers what this call raised while it waits; without
-        # one (event-loop mode) there is nothing to wait for and no call into C to make.
-        if core._thread is not None and C.pjffi_my_last_seq() > core._done_seq:
-            core._wait_delivered()
 
 
 class Core:
@@ -233,12 +246,28 @@ class Core:
         self._tls.registered = True
         self._pump(-1, forever=True)
 
-    def _pump(self, timeout_ms: int, forever: bool = False) -> int:
+    def _deliver_own(self) -> None:
+        """Event-loop mode, as an API call leaves the gate: deliver the events it raised
+        (and those queued before them) now. In the legacy module without its thread,
+        pjsua runs those callbacks inside the call (a MESSAGE that cannot be sent
+        reports its status before ``send_pager`` raises); here they would otherwise wait
+        for the next ``handle_events``. Not inside a batch being delivered (a callback
+        calling the API): that batch's loop delivers them next."""
+        tls = self._tls
+        if tls.batch is None:
+            tls.batch = ffi.new("pjffi_event *[]", _OWN_BATCH)
+        self._pump(0, poll=False, batch=tls.batch)
+
+    def _pump(self, timeout_ms: int, forever: bool = False, poll: bool = True,
+              batch: Any = None) -> int:
         """Take events from the C queue (waiting up to ``timeout_ms`` for the first;
-        -1: until woken) and deliver them; with ``forever``, until the library closes.
-        Returns how many callbacks ran."""
+        -1: until woken) and deliver them; with ``forever``, until the library closes;
+        without ``poll``, only what is queued, without polling pjsua. Returns how many
+        callbacks ran."""
         n = 0
-        batch = self._batch
+        if batch is None:
+            batch = self._batch
+        size = len(batch)
         me = threading.get_ident()
         handlers = HANDLERS
         events = self._events
@@ -251,10 +280,10 @@ class Core:
                 # Log lines that pjsua writes meanwhile on this thread are queued: it
                 # holds pjsua's locks then (see _post).
                 self._delivering = 0
-                if first or forever:
-                    count = C.pjffi_next_events(batch, _BATCH, timeout_ms, nfree)
+                if (first or forever) and poll:
+                    count = C.pjffi_next_events(batch, size, timeout_ms, nfree)
                 else:
-                    count = C.pjffi_take_events(batch, _BATCH, nfree)
+                    count = C.pjffi_take_events(batch, size, nfree)
                 self._delivering = me
                 nfree = count
                 first = False
@@ -276,7 +305,7 @@ class Core:
                 # This frame waits in C next: it must not keep the last call alive.
                 item = ev = None
                 self._batches += 1
-                if count == _BATCH or not self._batches % _DROP_CHECK:
+                if count == size or not self._batches % _DROP_CHECK:
                     self._check_dropped()
                 if not events.empty():
                     n += self._run_posted()

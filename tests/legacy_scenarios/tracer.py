@@ -411,13 +411,17 @@ def spawn(module: str, role: str, *args: str) -> subprocess.Popen:
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
 
 
-def wait(pred: Callable[[], Any], timeout: float = 10.0) -> bool:
-    """Poll ``pred`` (the scenarios' only way to wait for callbacks)."""
+def wait(pred: Callable[[], Any], timeout: float = 10.0, lib: Any = None) -> bool:
+    """Poll ``pred`` (the scenarios' only way to wait for callbacks); with ``lib``, a
+    library started without its thread, poll the library meanwhile."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if pred():
             return True
-        time.sleep(0.01)
+        if lib is None:
+            time.sleep(0.01)
+        else:
+            lib.handle_events(10)
     return bool(pred())
 
 
