@@ -43,6 +43,25 @@ def _slots_in_use() -> str:
     return f"pjsua counts {C.pjsua_call_get_count()} calls: (id, state, role) {states}"
 
 
+def calls_gone(dog: Watchdog, answered: Callable[[], int], limit: float) -> float:
+    """Wait until pjsua holds no call, at most ``limit`` seconds. A BYE may wait for
+    its resends longer than the round watchdog allows: the watchdog is kicked while
+    ``answered()`` (the flood's answers so far) grows, i.e. while pjsua is alive.
+    Returns how long it waited."""
+    start = time.monotonic()
+    end = start + limit
+    seen = answered()
+    while C.pjsua_call_get_count() > 0:
+        if time.monotonic() > end:
+            raise AssertionError(f"calls still held after {limit} s: {_slots_in_use()}")
+        time.sleep(0.005)
+        now = answered()
+        if now != seen:
+            seen = now
+            dog.kick()
+    return time.monotonic() - start
+
+
 def round_watchdog() -> Watchdog:
     return Watchdog(10.0, "round finished")
 
@@ -129,6 +148,7 @@ def hangup_vs_replaces(seconds: str) -> None:
     flooder = threading.Thread(target=flood, daemon=True)
     flooder.start()
     rounds = 0
+    longest = 0.0  # the longest wait for b's ends
     end = time.monotonic() + duration
     while time.monotonic() < end:
         ev_b.items.clear()
@@ -157,13 +177,19 @@ def hangup_vs_replaces(seconds: str) -> None:
         for ev in logs:
             assert ev.wait(
                 lambda items: any(e[:2] == ("state", "DISCONNECTED") for e in items), 10)
+        # b's ends too: the flood overflows the UAs' sockets, and a call whose BYE (or
+        # its answer) was dropped keeps its slot until a resend gets through, up to
+        # 32 s (timer F). Rounds that went on meanwhile filled all 32 slots now and
+        # then: the next call got 486 from b, or PJ_ETOOMANY.
+        longest = max(longest, calls_gone(dog, lambda: sum(codes.values()), 40.0))
         targets[:] = []
         rounds += 1
         dog.kick()
     stop.set()
     flooder.join()
     dog.stop()
-    report(rounds=rounds, sent=sent[0], codes=codes, calls=rounds * n_calls)
+    report(rounds=rounds, sent=sent[0], codes=codes, calls=rounds * n_calls,
+           longest_end=round(longest, 3), drops=[udp_drops(p) for p in ports])
     lib.destroy()
 
 
