@@ -46,7 +46,8 @@ def calls_and_messages(peer: str, calls: str, messages: str) -> None:
             except pj.Error as exc:
                 states.append(("gone", exc.err_code, ""))
         return AssertionError(f"{what} within 60 s; calls still known: {states}; "
-                              f"ended {ended[0]}, messages {msg_status}")
+                              f"ended {ended[0]}, messages {msg_status}; callbacks "
+                              f"raised {errors[:5]}")
 
     def take(sem: threading.Semaphore, what: str) -> None:
         if not sem.acquire(timeout=60):
@@ -55,16 +56,22 @@ def calls_and_messages(peer: str, calls: str, messages: str) -> None:
     slots = threading.Semaphore(window)
     ended = [0]
     failed = [0]
+    errors: list = []  # what callbacks raised (logged by the library): stuck() says it
+
     class Cb(pj.CallCallback):
         def on_state(self):
-            info = self.call.info()
-            if info.state == pj.CallState.CONFIRMED:
-                self.call.hangup()
-            elif info.state == pj.CallState.DISCONNECTED:
-                if info.last_code not in (200, 603):
-                    failed[0] += 1
-                ended[0] += 1
-                slots.release()
+            try:
+                info = self.call.info()
+                if info.state == pj.CallState.CONFIRMED:
+                    self.call.hangup()
+                elif info.state == pj.CallState.DISCONNECTED:
+                    if info.last_code not in (200, 603):
+                        failed[0] += 1
+                    ended[0] += 1
+                    slots.release()
+            except Exception as exc:
+                errors.append(f"{self.call}: {exc!r}")
+                raise
 
     _msg_done = threading.Semaphore(0)
     msg_status = {"ok": 0, "bad": 0}
