@@ -156,9 +156,10 @@ class _Gate:
                 core._wait_delivered()
             return
         # Event-loop mode: what this call raised is delivered here, on this thread and
-        # under the library lock, before the call returns (see _deliver_own).
-        if not core._delivering and core._has_thread is False and \
-                core._state == _STARTED and C.pjffi_my_last_seq() > core._done_seq:
+        # under the library lock, before the call returns (see _deliver_own). Not in a
+        # callback that pjsua waits on: this thread may hold pjsua's locks there.
+        if not core._delivering and core._has_thread is False and not core._tls.sync \
+                and core._state == _STARTED and C.pjffi_my_last_seq() > core._done_seq:
             try:
                 core._deliver_own()
             finally:
