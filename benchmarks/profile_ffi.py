@@ -41,7 +41,7 @@ def _instrument(out_path: str) -> None:
     import common  # noqa: PLC0415
     import ffi_peer  # noqa: PLC0415
 
-    from pjsua_ffi import _dispatch, account, call, lib  # noqa: PLC0415
+    from pjsua_ffi import _dispatch, account, call, call_info, lib  # noqa: PLC0415
     from pjsua_ffi._object import _Handle  # noqa: PLC0415
 
     totals: Dict[str, List[float]] = collections.defaultdict(lambda: [0, 0.0])
@@ -86,7 +86,7 @@ def _instrument(out_path: str) -> None:
     lib.Lib._post = timed_post  # type: ignore[method-assign]
     lib.Lib._deliver = timed("callback thread: _deliver incl. the app's callback",  # type: ignore[method-assign]
                              timed_deliver)
-    call.CallInfo.__init__ = timed("CallInfo snapshot", call.CallInfo.__init__)  # type: ignore[method-assign]
+    call_info.CallInfo.__init__ = timed("CallInfo snapshot", call_info.CallInfo.__init__)  # type: ignore[method-assign]
     lib.Lib.verify_sip_url = timed("Lib.verify_sip_url", lib.Lib.verify_sip_url)  # type: ignore[method-assign]
     for cls, name in ((account.Account, "make_call"), (account.Account, "send_pager"),
                       (call.Call, "hangup"), (call.Call, "answer"), (call.Call, "info"),
@@ -94,10 +94,10 @@ def _instrument(out_path: str) -> None:
         setattr(cls, name, timed(f"{cls.__name__}.{name}", getattr(cls, name)))
     handle_c = _Handle._c
 
-    def timed_c(self: Any, op: str, fn: Callable[..., int], *args: Any) -> None:
+    def timed_c(self: Any, op: str, fn: Callable[..., int], *args: Any, **kw: Any) -> None:
         t = clock()
         try:
-            handle_c(self, op, fn, *args)
+            handle_c(self, op, fn, *args, **kw)
         finally:
             add(f"_c {op} (gate + pjsua)", clock() - t)
 

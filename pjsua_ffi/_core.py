@@ -53,15 +53,18 @@ The legacy module's order
 -------------------------
 Every API call holds the library lock while it runs, as in the legacy module: while a
 thread holds ``auto_lock()``, other threads' calls wait. The legacy module runs the
-callbacks of events that an API call raises (CALLING for ``make_call``, log lines)
-inside that call; here C numbers the queued events and remembers, per thread, the last
-one the thread queued, and the call waits as it leaves the gate until the callback thread has
-delivered it (``_wait_delivered``). A caller that holds the library lock lends it to
-the callback thread meanwhile (``_loans``; those callbacks run with ``tls.unlocked``),
-and the callback thread lets it take the lock back before it goes on to later events
-(``_release_waiters``). Not done on the callback thread itself, in callbacks pjsua
-waits on, nor without a callback thread: before ``start()``, calls deliver their events
-on the calling thread (``_flush_before_start``).
+callbacks of events that an API call raises (CALLING for ``make_call``, DISCONNECTED
+for ``hangup``, log lines) inside that call, on its thread, and so does this one. C
+numbers the queued events and remembers, per thread, the last one the thread queued;
+as the call leaves the gate, still under the library lock, it takes the events up to
+that one off the queue and delivers them (``_deliver_inline``; without a callback
+thread, ``_deliver_own``). One thread at a time holds events taken off the queue (C's
+``q_held``), so they are delivered in order: if the callback thread holds earlier ones,
+it delivers the call's too, and the call waits for that (``_wait_delivered``), lending
+it the library lock if the caller holds it (``auto_lock()``: ``_loans``,
+``tls.unlocked``); the callback thread lets it take the lock back before it goes on
+(``_release_waiters``). Not in callbacks pjsua waits on. Before ``start()``, calls
+deliver their events on the calling thread (``_flush_before_start``).
 
 The gate
 --------
@@ -123,10 +126,13 @@ class _ThreadState(threading.local):
     """Per-thread flags of the library (class attributes are the defaults)."""
 
     registered = False  # registered with pjlib
-    batch: Any = None   # this thread's event batch for _deliver_own
+    batch: Any = None   # this thread's event batch (_deliver_own, _deliver_inline)
     sync = False        # inside a callback that pjsua waits on
     unlocked = False    # API calls do not take the library lock (see _gated)
     snap: Any = None    # (object, snapshot) of the event being delivered
+    own = False         # this API call delivers its own events as it leaves (_gated)
+    inline = False      # delivering them now (_deliver_inline)
+    cb_thread = False   # the callback thread
 
 
 class _Gate:
@@ -150,9 +156,24 @@ class _Gate:
             if core._in_flight == 0 and core._state == _CLOSING:
                 core._gate_cv.notify_all()
         if core._thread is not None:
-            if not core._tls.unlocked:
+            tls = core._tls
+            if tls.own:
+                # This thread delivers what the call raised, still under the library
+                # lock (see _deliver_inline); if the callback thread holds earlier
+                # events, it delivers them all and this call waits for that.
+                tls.own = False
+                try:
+                    handed_over = core._deliver_inline()
+                finally:
+                    core._lock.release()
+                if handed_over:
+                    core._wait_delivered()
+                return
+            if not tls.unlocked:
                 core._lock.release()
-            if C.pjffi_my_last_seq() > core._done_seq:
+            # In a callback delivered by _deliver_inline, what this call raised comes
+            # next in that loop.
+            if not tls.inline and C.pjffi_my_last_seq() > core._done_seq:
                 core._wait_delivered()
             return
         # Event-loop mode: what this call raised is delivered here, on this thread and
@@ -212,7 +233,7 @@ class Core:
         thread holds auto_lock() (or a callback runs), it waits. Not in a callback that
         pjsua waits on (see _run_sync): that thread may hold pjsua's locks; nor in one
         delivered on the lock of a thread waiting for it (_wait_delivered). Leaving
-        waits for the callbacks of the events the call raised (_wait_delivered)."""
+        delivers the events the call raised (see the module doc)."""
         tls = self._tls
         if not tls.unlocked:
             self._lock.acquire()
@@ -229,6 +250,10 @@ class Core:
             # Once per thread and library: pjlib aborts on calls from unknown threads.
             C.pjffi_thread_register(b"python")
             tls.registered = True
+        if self._thread is not None and not (tls.unlocked or tls.sync or tls.inline
+                                             or tls.cb_thread):
+            C.pjffi_api_enter()  # its events wake nobody: it delivers them (_Gate)
+            tls.own = True
         return self._gate
 
     def _call(self, op: str, fn: Callable[..., int], *args: Any) -> None:
@@ -245,6 +270,7 @@ class Core:
         # bookkeeping goes wrong on a thread pjlib does not know.
         C.pjffi_thread_register(b"pjsua-callbacks")
         self._tls.registered = True
+        self._tls.cb_thread = True
         self._pump(-1, forever=True)
 
     def _deliver_own(self) -> None:
@@ -258,6 +284,36 @@ class Core:
         if tls.batch is None:
             tls.batch = ffi.new("pjffi_event *[]", _OWN_BATCH)
         self._pump(0, poll=False, batch=tls.batch)
+
+    def _deliver_inline(self) -> bool:
+        """Callback-thread mode, an API call leaving the gate (library lock held): deliver
+        the events it raised, and those queued before them, on this thread (see the
+        module doc). True if the callback thread holds earlier events: it delivers these
+        too (_wait_delivered). API calls from these callbacks wait for nothing
+        (tls.inline): their events come next in this loop."""
+        tls = self._tls
+        batch = tls.batch
+        if batch is None:
+            batch = tls.batch = ffi.new("pjffi_event *[]", _OWN_BATCH)
+        size = len(batch)
+        nfree = 0
+        tls.inline = True
+        try:
+            while True:
+                count = C.pjffi_take_own(batch, size, nfree)
+                if count <= 0:
+                    nfree = 0
+                    return count < 0
+                nfree = count
+                for i in range(count):
+                    self._handle(batch[i])
+                    self._done_seq += 1
+                    if self._seq_waiters:
+                        self._release_waiters()
+        finally:
+            tls.inline = False
+            if nfree:
+                C.pjffi_take_own(batch, 0, nfree)
 
     def _pump(self, timeout_ms: int, forever: bool = False, poll: bool = True,
               batch: Any = None) -> int:
@@ -384,14 +440,9 @@ class Core:
 
     def _wait_delivered(self) -> None:
         """Wait until the callback thread has delivered the events this thread queued
-        (and those before them); every API call does as it leaves the gate.
-
-        In the legacy module the callbacks of events that an API call raises (the
-        CALLING state of ``make_call``, the DISCONNECTED state of ``hangup``) run before
-        the call returns; this keeps that order for the calling thread. If this thread
-        holds the library lock (``auto_lock()``), the callbacks run on its loan (the
-        legacy module runs them inside the call, under that lock). Not done on the
-        callback thread, in a callback pjsua waits on, or without a callback thread."""
+        (and those before them): an API call leaving the gate whose events that thread
+        holds, or that may not deliver them itself (see the module doc). If this thread
+        holds the library lock (``auto_lock()``), the callbacks run on its loan."""
         thread = self._thread
         if thread is None or threading.current_thread() is thread or self._tls.sync:
             return
@@ -477,8 +528,6 @@ class Core:
             if item.fn is deliver_log:
                 self._deliver(item)
 
-    # ------------------------------------------------------------------ registries
-
     def _deliver_queued(self) -> None:
         """destroy(): deliver what is still queued in C, on this thread (library calls
         from these callbacks raise Error: the library is closing). Its own batch: a
@@ -491,18 +540,20 @@ class Core:
                 if not count:
                     break
                 for i in range(count):
-                    handler = HANDLERS.get(batch[i].kind)
-                    try:
-                        item = handler(self, batch[i]) if handler is not None else None
-                        if item is not None:
-                            self._deliver(item)
-                    except Exception:  # noqa: BLE001
-                        log.error("error while handling a pjsua event:\n%s",
-                                  traceback.format_exc())
+                    self._handle(batch[i])
         finally:
             if nfree:
                 C.pjffi_take_events(batch, 0, nfree)
 
+    def _handle(self, ev: Any) -> None:
+        """Turn one C event into its delivery and run it (_pump does the same inline)."""
+        try:
+            handler = HANDLERS.get(ev.kind)
+            item = handler(self, ev) if handler is not None else None
+            if item is not None:
+                self._deliver(item)
+        except Exception:  # noqa: BLE001  (a bad event must not stop delivery)
+            log.error("error while handling a pjsua event:\n%s", traceback.format_exc())
 
     # ------------------------------------------------------------------ helpers of the areas
 
@@ -526,9 +577,6 @@ class Core:
         if self._verify_url(uri, sip_only=False) != 0:  # tel: URIs too
             raise Error(op, obj, C.PJSIP_EINVALIDURI)  # pjsua's status and text, as legacy
 
-    # ------------------------------------------------------------------ utilities
-
-
     def _verify_url(self, url: str, sip_only: bool) -> int:
         if not isinstance(url, str):
             raise TypeError("sip_url must be str")
@@ -537,7 +585,6 @@ class Core:
             return C.PJ_EINVAL
         with self._gated("verify_sip_url", self):
             return int(C.pjffi_verify_url(data, int(sip_only)))
-
 
 
 def _state_text(state: int) -> str:

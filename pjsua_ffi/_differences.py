@@ -86,9 +86,10 @@ DIFFERENCES: Tuple[Difference, ...] = (
         "a worker thread calls `handle_events()` under the library lock and then sleeps "
         "50 ms, so SIP stops while a callback runs or another thread holds the lock",
         "one thread (`pjsua-callbacks`) delivers callbacks under the library lock, in "
-        "order; SIP keeps running while callbacks or `auto_lock()` holders take their "
-        "time; inside a callback `call.info()` is the snapshot of that event (so "
-        "which free conference slot a call's stream gets after a re-INVITE, which "
+        "order (those of the events an API call raises run inside that call, on its "
+        "thread, as in legacy); SIP keeps running while callbacks or `auto_lock()` "
+        "holders take their time; inside a callback `call.info()` is the snapshot of "
+        "that event (so which free conference slot a call's stream gets after a re-INVITE, which "
         "depends on whether the bridge's clock ticked meanwhile, may differ); the "
         "callbacks pjsua waits for (`on_incoming_subscribe`, `on_transfer_request`, "
         "`on_replaced`) run at once on the thread that polls, before events queued "

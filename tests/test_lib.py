@@ -17,10 +17,12 @@ def test_exception_in_callback_is_logged_and_events_keep_coming() -> None:
 
 def test_callbacks_run_on_one_thread_under_the_library_lock() -> None:
     r = run_scenario(library.callbacks_run_on_one_thread_under_the_library_lock)
-    assert r["during"] == [["pjsua-callbacks", False, "CALLING"]]  # on the loan
-    assert r["inside"][-1] == ["pjsua-callbacks", False, "DISCONNECTED"]
-    assert {s[0] for s in r["seen"]} == {"pjsua-callbacks"}
-    assert all(s[1] for s in r["seen"][1:-1])  # the others under the library lock
+    # As in the legacy module: the callbacks of the events an API call raises run inside
+    # that call, on its thread; the others on the callback thread. All under the lock.
+    assert r["during"] == [["MainThread", True, "CALLING"]]
+    assert r["inside"][-1] == ["MainThread", True, "DISCONNECTED"]
+    assert {s[0] for s in r["seen"][1:-1]} == {"pjsua-callbacks"}
+    assert all(s[1] for s in r["seen"])
 
 
 def test_callback_sees_the_state_of_its_own_event() -> None:

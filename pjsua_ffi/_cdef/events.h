@@ -46,6 +46,8 @@ typedef struct pjffi_event {
 void pjffi_enable_events(int on);
 int pjffi_next_events(pjffi_event **out, int max, int timeout_ms, int nfree);
 int pjffi_take_events(pjffi_event **out, int max, int nfree);
+void pjffi_api_enter(void);
+int pjffi_take_own(pjffi_event **out, int max, int nfree);
 void pjffi_free_event(pjffi_event *ev);
 int pjffi_poll_attach(void);
 void pjffi_poll_detach(void);

@@ -250,7 +250,7 @@ static void poll_until_event(int timeout_ms)
 {
     double end = timeout_ms > 0 ? mono_ms() + timeout_ms : 0;
     int wait_ms = timeout_ms < 0 ? 1000 : timeout_ms;
-    while (!q_head && !q_wake && poll_on) {
+    while (!q_ready_locked() && !q_wake && poll_on) {
         if (timeout_ms > 0) {
             double left = end - mono_ms();
             if (left <= 0)
@@ -271,27 +271,28 @@ static pjffi_event *next_event(int timeout_ms)
     pjffi_qevent *q;
     atomic_store(&py_busy, 0);
     pthread_mutex_lock(&q_lock);
+    q_release_locked();   /* the previous batch is delivered */
     if (atomic_load(&loop_mode) && timeout_ms == 0 && poll_on) {
         /* An event loop's step: poll once even with events queued, so that the wake
          * datagram that made the loop call us is read now, not on another step. */
         poll_once_locked(0);
-    } else if (poll_on && !q_head && !q_wake) {
+    } else if (poll_on && !q_ready_locked() && !q_wake) {
         poll_until_event(timeout_ms);
-    } else if (!q_head && !q_wake && timeout_ms != 0) {
+    } else if (!q_ready_locked() && !q_wake && timeout_ms != 0) {
         if (timeout_ms < 0) {
-            while (!q_head && !q_wake)
+            while (!q_ready_locked() && !q_wake)
                 pthread_cond_wait(&q_cond, &q_lock);
         } else {
             struct timespec until;
             deadline_in(&until, timeout_ms);
-            while (!q_head && !q_wake) {
+            while (!q_ready_locked() && !q_wake) {
                 if (pthread_cond_timedwait(&q_cond, &q_lock, &until) != 0)
                     break;
             }
         }
     }
     q_wake = 0;
-    q = q_pop_locked();
+    q = q_ready_locked() ? q_pop_locked() : NULL;
     pthread_mutex_unlock(&q_lock);
     atomic_fetch_add(&busy_seq, 1);   /* back to Python: a new busy period for the backup */
     atomic_store(&py_busy, 1);
@@ -303,13 +304,17 @@ static pjffi_event *next_event(int timeout_ms)
  * GIL, per batch. Returns how many. */
 static int pjffi_next_events(pjffi_event **out, int max, int timeout_ms, int nfree)
 {
+    int n;
     free_events(out, nfree);
     if (max <= 0)
         return 0;
     out[0] = next_event(timeout_ms);
     if (!out[0])
         return 0;
-    return 1 + pjffi_take_events(out + 1, max - 1, 0);
+    pthread_mutex_lock(&q_lock);
+    n = q_take_locked(out + 1, max - 1);
+    pthread_mutex_unlock(&q_lock);
+    return 1 + n;
 }
 
 /* Make a waiting next_event() return (with or without an event). */

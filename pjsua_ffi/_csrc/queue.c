@@ -84,6 +84,10 @@ static unsigned long q_dropped;        /* events lost to a full queue */
 static unsigned long q_seq;            /* events queued so far */
 static __thread unsigned long tl_seq;  /* the last of them queued by this thread */
 static int q_wake;                     /* pjffi_wake() was called */
+static unsigned long q_popped;         /* events taken off the queue (or cleared) so far */
+static int q_held;                     /* q_holder holds a batch it has not delivered yet */
+static pthread_t q_holder;
+static __thread int tl_api;            /* in an API call that delivers its own events */
 static atomic_long pjffi_token_counter;
 
 /* A new nonzero token for a call's user data. */
@@ -228,13 +232,37 @@ static void deliver(pjffi_event *ev)
     q_len++;
     tl_seq = ++q_seq;
     pthread_cond_signal(&q_cond);
-    wake = wake_poller_locked();
+    wake = tl_api ? 0 : wake_poller_locked();   /* see pjffi_take_own */
     pthread_mutex_unlock(&q_lock);
     if (wake)
         send_wake();
 }
 
-/* The CLOCK_REALTIME time timeout_ms from now, for pthread_cond_timedwait(). */
+/* Events are delivered in the order they were queued, so one thread at a time holds
+ * taken events: the one that took the last batch, until it asks for the next (having
+ * delivered that one). Another thread may take none meanwhile (q_ready_locked). */
+
+/* With q_lock held: this thread may take events (nobody else holds a batch). */
+static int q_mine_locked(void)
+{
+    return !q_held || pthread_equal(q_holder, pthread_self());
+}
+
+static int q_ready_locked(void)
+{
+    return q_head && q_mine_locked();
+}
+
+/* With q_lock held: this thread has delivered what it took. */
+static void q_release_locked(void)
+{
+    if (q_held && pthread_equal(q_holder, pthread_self())) {
+        q_held = 0;
+        if (q_head)
+            pthread_cond_broadcast(&q_cond);
+    }
+}
+
 /* With q_lock held: take the oldest queued event off the queue (NULL: none). */
 static pjffi_qevent *q_pop_locked(void)
 {
@@ -244,6 +272,9 @@ static pjffi_qevent *q_pop_locked(void)
         if (!q_head)
             q_tail = NULL;
         q_len--;
+        q_popped++;
+        q_held = 1;
+        q_holder = pthread_self();
     }
     return q;
 }
@@ -263,17 +294,60 @@ static void free_events(pjffi_event **evs, int n)
     }
 }
 
+/* With q_lock held: take up to max queued events, if this thread may. */
+static int q_take_locked(pjffi_event **out, int max)
+{
+    int n = 0;
+    pjffi_qevent *q;
+    while (n < max && q_ready_locked() && (q = q_pop_locked()) != NULL)
+        out[n++] = &q->ev;
+    return n;
+}
+
 /* Free the previous batch (its first nfree entries), then take up to max queued events
  * at once without waiting or polling. */
 static int pjffi_take_events(pjffi_event **out, int max, int nfree)
 {
-    int n = 0;
+    int n;
+    free_events(out, nfree);
+    pthread_mutex_lock(&q_lock);
+    q_release_locked();
+    n = q_take_locked(out, max);
+    pthread_mutex_unlock(&q_lock);
+    return n;
+}
+
+/* Callback-thread mode: the calling thread enters an API call whose events it will
+ * deliver itself as it leaves (pjffi_take_own), so queuing them wakes nobody. */
+static void pjffi_api_enter(void) { tl_api = 1; }
+
+/* Callback-thread mode, an API call leaving the gate: free the previous batch, then take
+ * up to max of the events queued up to the last one this thread queued (those of other
+ * threads before them too), for the caller to deliver at once (as pjsua runs the
+ * callbacks of an API call inside it). Returns how many (0: all delivered; the call is
+ * over), or -1 when another thread holds earlier events: that thread delivers these
+ * too, and the poller is woken for them. */
+static int pjffi_take_own(pjffi_event **out, int max, int nfree)
+{
+    int n = 0, wake = 0;
     pjffi_qevent *q;
     free_events(out, nfree);
     pthread_mutex_lock(&q_lock);
-    while (n < max && (q = q_pop_locked()) != NULL)
-        out[n++] = &q->ev;
+    if (!q_mine_locked()) {
+        n = -1;
+    } else {
+        q_release_locked();
+        while (n < max && q_popped < tl_seq && (q = q_pop_locked()) != NULL)
+            out[n++] = &q->ev;
+    }
+    if (n <= 0) {
+        tl_api = 0;
+        if (q_head)
+            wake = wake_poller_locked();
+    }
     pthread_mutex_unlock(&q_lock);
+    if (wake)
+        send_wake();
     return n;
 }
 
@@ -308,6 +382,7 @@ static unsigned pjffi_queue_clear(void)
     pjffi_qevent *q;
     pthread_mutex_lock(&q_lock);
     q = q_head;
+    q_popped += q_len;
     q_head = q_tail = NULL;
     q_len = 0;
     q_wake = 0;

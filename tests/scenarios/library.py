@@ -55,7 +55,7 @@ def callbacks_run_on_one_thread_under_the_library_lock() -> None:
     seen = []
     class Probe(pj.CallCallback):
         def on_state(self):
-            # The lock is ours (RLock re-entry works) and we run on the callback thread.
+            # The lock is ours (RLock re-entry works); which thread runs us is reported.
             got = lib._lock.acquire(blocking=False)
             if got:
                 lib._lock.release()
@@ -63,7 +63,7 @@ def callbacks_run_on_one_thread_under_the_library_lock() -> None:
     acc = ua_account(lib, tp, cb=AnsweringAccount(Events()))
     # While the application holds the lock, no callback runs, except those of the events
     # its own call raises (CALLING): as in the legacy module, they run inside make_call(),
-    # on the application's lock (lent to the callback thread meanwhile).
+    # on its thread.
     lck = lib.auto_lock()
     call = acc.make_call(uri_of(tp), Probe())
     time.sleep(0.5)

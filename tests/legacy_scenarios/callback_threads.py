@@ -1,0 +1,55 @@
+"""Which thread runs a callback: those of the events an API call raises (CALLING for
+make_call(), DISCONNECTED for hangup()) run inside the call, on the caller's thread,
+before it returns; those of what the network brings, on the library's own thread. The
+callee is another process, so that nothing of its side runs in this one."""
+
+import sys
+import threading
+
+import pjsua as pj
+from tests.legacy_scenarios.tracer import (
+    AccountTrace,
+    T,
+    loopback_account,
+    loopback_lib,
+    loopback_transport,
+    spawn,
+    wait,
+)
+
+lib = loopback_lib(pj.Lib())
+tp = loopback_transport(lib)
+lib.start()
+if sys.argv[1:] == ["callee"]:
+    cb = AccountTrace("callee", codes=(180, 200))
+    acc = loopback_account(lib, tp, "callee", cb=cb)
+    print("PORT", tp.info().port, flush=True)
+    wait(lambda: cb.calls and not cb.calls[0].is_valid(), 30)
+    lib.destroy()
+    sys.exit(0)
+
+seen = []  # (state, on the main thread), and where each API call returned
+
+
+class Where(pj.CallCallback):
+    def on_state(self) -> None:
+        main = threading.current_thread() is threading.main_thread()
+        seen.append([self.call.info().state_text, "main thread" if main else "other"])
+
+
+peer = spawn("callback_threads", "callee", "callee")
+port = int(peer.stdout.readline().split()[1])
+acc = loopback_account(lib, tp, "caller")
+lck = lib.auto_lock()  # no other callback gets in before "returned" is noted
+call = acc.make_call(f"sip:callee@127.0.0.1:{port}", Where())
+seen.append(["make_call() returned", ""])
+del lck
+wait(lambda: ["CONFIRMED", "other"] in seen)
+lck = lib.auto_lock()
+call.hangup()
+seen.append(["hangup() returned", ""])
+del lck
+wait(lambda: any(s[0].startswith("DISCONN") for s in seen))
+T.note("callbacks, in order, and their threads", seen)
+T.note("callee exit", peer.wait(30))
+lib.destroy()
