@@ -101,6 +101,8 @@ class Stack:
     notes: Dict[str, str] = field(default_factory=dict)       # per-workload footnotes
     version: str = ""
     error: str = ""                                            # set when unusable
+    callee: str = ""        # another stack whose peer answers (default: this one)
+    versus: str = ""        # the C row its "one side" ratios compare with
 
 
 def _pjproject_version() -> str:
@@ -271,6 +273,12 @@ STACKS: Dict[str, Stack] = {s.name: s for s in [
           note="start(with_thread=False) and handle_events(): peers/loop_peer.py"),
     Stack("ffi-aio", "pjsua_ffi (asyncio)", prepare_ffi_aio,
           note="pjsua_ffi.aio: peers/loop_peer.py --mode asyncio"),
+    Stack("ffi-cc", "pjsua_ffi, C callee", prepare_ffi, callee="c", versus="c",
+          note="the caller only is pjsua_ffi: one side's cost, as against the C pair"),
+    Stack("ffi-loop-cc", "pjsua_ffi (event loop), C callee", prepare_ffi_loop,
+          callee="c-loop", versus="c-loop", note="the caller only is pjsua_ffi"),
+    Stack("ffi-aio-cc", "pjsua_ffi (asyncio), C callee", prepare_ffi_aio,
+          callee="c-loop", versus="c-loop", note="the caller only is pjsua_ffi"),
     Stack("ffi-base", "pjsua_ffi ($PJSUA_FFI_BASE)", prepare_ffi_base,
           note="the callback-thread peer of another checkout: before/after in one run"),
     Stack("ffi-loop-base", "pjsua_ffi (event loop, $PJSUA_FFI_BASE)", prepare_ffi_loop_base,
@@ -416,7 +424,9 @@ class Pair:
                  tag: str) -> None:
         self.peers: List[Peer] = []
         LOG_DIR.mkdir(parents=True, exist_ok=True)
-        self.callee = self._start(stack, "callee", workload, [], LOG_DIR / f"{tag}-callee.log")
+        answering = STACKS[stack.callee] if stack.callee else stack
+        self.callee = self._start(answering, "callee", workload, [],
+                                  LOG_DIR / f"{tag}-callee.log")
         port = int(self.callee.expect("READY", 30))
         self.caller: Optional[Peer] = None
         if caller_args is not None:
@@ -721,6 +731,25 @@ def build_report(stacks: List[Stack], results: Dict[str, Dict[str, List[Metrics]
                     bits.append(f"{title} {m[key] / cl[key]:.2f}×")
             lines.append(f"- {s.label}: " + ", ".join(bits))
         lines.append("")
+    # Rows whose callee is a C program: the binding on one side only.
+    one_side = [s for s in stacks if s.versus and combined.get(s.name)
+                and combined.get(s.versus)]
+    if one_side:
+        lines.append("## One side: a pjsua_ffi caller against a C callee\n")
+        lines.append("Each against the C program of the same shape calling the same C "
+                     "callee.\n")
+        for s in one_side:
+            m, base = combined[s.name], combined[s.versus]
+            bits = [f"{title} {m[key] / base[key]:.2f}×"
+                    for key, title in (("calls_per_s", "calls/s"),
+                                       ("setup_p50_ms", "setup p50"),
+                                       ("setup_p95_ms", "setup p95"),
+                                       ("msgs_per_s", "MESSAGE/s"), ("rtt_p50_ms", "RTT p50"),
+                                       ("rtt_p95_ms", "RTT p95"))
+                    if m.get(key) is not None and base.get(key)]
+            lines.append(f"- {s.label} (against {STACKS[s.versus].label}): "
+                         + ", ".join(bits))
+        lines.append("")
     # Notes.
     lines.append("## Notes\n")
     lines.append("¹ The ramp adds calls with audio in batches of "
@@ -801,6 +830,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     if "c" not in names:
         names.insert(0, "c")  # ratios need the C program
+    for n in list(names):  # a C callee or comparison row another row needs
+        for need in (STACKS[n].callee, STACKS[n].versus):
+            if need and need not in names:
+                names.append(need)
     stacks = [STACKS[n] for n in names]
     started = time.time()
     load0 = f"{os.getloadavg()[0]:.2f}"

@@ -14,7 +14,11 @@
  * pjffi_free_event) releases. Events that need an answer before pjsua can continue (a
  * REFER, an INVITE with Replaces, an incoming SUBSCRIBE) still call Python at once.
  *
- * q_lock guards the queue (q_head ... q_wake); it is a leaf: no pjsua call is made
+ * Python takes events in batches, and one thread at a time holds a batch it has not
+ * delivered yet (q_held): the callback thread, or an API call's thread taking the
+ * events it raised (pjffi_take_own), so that events reach Python in queue order.
+ *
+ * q_lock guards the queue (q_head ... q_holder); it is a leaf: no pjsua call is made
  * while holding it.
  */
 
@@ -386,6 +390,7 @@ static unsigned pjffi_queue_clear(void)
     q_head = q_tail = NULL;
     q_len = 0;
     q_wake = 0;
+    q_held = 0;   /* a new library starts afresh, even if a stuck thread held a batch */
     pthread_mutex_unlock(&q_lock);
     while (q) {
         pjffi_qevent *next = q->next;
