@@ -63,8 +63,8 @@ class AccountInfo:
 
 class AccountCallback:
     """Override what you need; ``self.account`` is the account. Runs with the library
-    lock held, on the callback thread (``on_incoming_subscribe`` on pjsua's thread,
-    since its answer is needed at once)."""
+    lock held, on the callback thread, or inside the API call whose event it reports
+    (``on_incoming_subscribe`` on pjsua's thread, since its answer is needed at once)."""
 
     def __init__(self, account: Optional["Account"] = None) -> None:
         # Typed as always set: it is whenever one of the methods below runs.

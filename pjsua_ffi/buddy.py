@@ -91,8 +91,8 @@ class BuddyInfo:
 
 
 class BuddyCallback:
-    """Override what you need; ``self.buddy`` is the buddy. Runs on the callback thread
-    with the library lock held."""
+    """Override what you need; ``self.buddy`` is the buddy. Runs with the library lock
+    held, on the callback thread or inside the API call whose event it reports."""
 
     def __init__(self, buddy: Optional["Buddy"] = None) -> None:
         # Typed as always set: it is whenever one of the methods below runs.

@@ -35,7 +35,9 @@ _DTMF_DIGITS = re.compile(r"^[0-9*#A-Da-d]+$")
 class CallCallback:
     """Override the methods you need; ``self.call`` is the call they are about.
 
-    Every method runs on the library's callback thread with the library lock held.
+    Every method runs with the library lock held: on the library's callback thread, or
+    inside the API call whose event it reports (CALLING in ``make_call``, DISCONNECTED in
+    ``hangup``), as in the legacy module.
     """
 
     def __init__(self, call: Optional["Call"] = None) -> None:
