@@ -1,14 +1,13 @@
 """Which thread runs a callback: those of the events an API call raises (CALLING for
 make_call(), DISCONNECTED for hangup()) run inside the call, on the caller's thread,
 before it returns; those of what the network brings, on the library's own thread. The
-callee is another process, so that nothing of its side runs in this one."""
+callee is call_between_processes's, in another process, so that nothing of its side
+runs in this one."""
 
-import sys
 import threading
 
 import pjsua as pj
 from tests.legacy_scenarios.tracer import (
-    AccountTrace,
     T,
     loopback_account,
     loopback_lib,
@@ -20,14 +19,6 @@ from tests.legacy_scenarios.tracer import (
 lib = loopback_lib(pj.Lib())
 tp = loopback_transport(lib)
 lib.start()
-if sys.argv[1:] == ["callee"]:
-    cb = AccountTrace("callee", codes=(180, 200))
-    acc = loopback_account(lib, tp, "callee", cb=cb)
-    print("PORT", tp.info().port, flush=True)
-    wait(lambda: cb.calls and not cb.calls[0].is_valid(), 30)
-    lib.destroy()
-    sys.exit(0)
-
 seen = []  # (state, on the main thread), and where each API call returned
 
 
@@ -37,7 +28,7 @@ class Where(pj.CallCallback):
         seen.append([self.call.info().state_text, "main thread" if main else "other"])
 
 
-peer = spawn("callback_threads", "callee", "callee")
+peer = spawn("call_between_processes", "callee", "callee")
 port = int(peer.stdout.readline().split()[1])
 acc = loopback_account(lib, tp, "caller")
 lck = lib.auto_lock()  # no other callback gets in before "returned" is noted
