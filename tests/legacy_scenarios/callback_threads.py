@@ -5,6 +5,7 @@ callee is call_between_processes's, in another process, so that nothing of its s
 runs in this one."""
 
 import threading
+import time
 
 import pjsua as pj
 from tests.legacy_scenarios.tracer import (
@@ -36,6 +37,9 @@ call = acc.make_call(f"sip:callee@127.0.0.1:{port}", Where())
 seen.append(["make_call() returned", ""])
 del lck
 wait(lambda: ["CONFIRMED", "other"] in seen)
+wait(lambda: call.info().media_state == pj.MediaState.ACTIVE)
+time.sleep(0.5)  # as in call_between_processes: the callee (legacy polls every 50 ms)
+# has seen the ACK and its media before the BYE, so its side traces the same each run
 lck = lib.auto_lock()
 call.hangup()
 seen.append(["hangup() returned", ""])
