@@ -19,24 +19,22 @@ and never waiting for the GIL or the library lock. An event queued by another th
 wakes the poll through a socket registered with pjsua's ioqueue.
 
 As soon as a poll returns with events queued, the same thread takes them as one batch
-(one call into C frees the previous batch and polls for the next), turns each event
-into Python objects (the handler its area module registered in ``_dispatch.py``
-returns a :class:`~pjsua_ffi._dispatch.Delivery`) and calls the user's
-callbacks with the library lock held, outside every pjsua lock: no thread hand-off
-between pjsua and Python. A call snapshot reads its fields from the event's C copy on
-first use; the copy lives as long as the snapshot does. A callback may call
-back into the library (answer in ``on_incoming_call``, hang up in ``on_state``, even
-``destroy()``) without deadlock. Inside a callback, ``call.info()`` / ``account.info()`` return
-the event's snapshot, so a callback never sees a later state than the one it reports.
+(the callback thread once it holds the library lock), turns each event into Python
+objects (the handler its area module registered in ``_dispatch.py`` returns a
+:class:`~pjsua_ffi._dispatch.Delivery`) and calls the user's callbacks with the library
+lock held, outside every pjsua lock: no thread hand-off between pjsua and Python. A
+call snapshot reads its fields from the event's C copy on first use; the copy lives as
+long as the snapshot does. A callback may call back into the library (answer in
+``on_incoming_call``, hang up in ``on_state``, even ``destroy()``) without deadlock.
+Inside a callback, ``call.info()`` / ``account.info()`` return the event's snapshot.
 
 While callbacks run nobody polls; a C backup poller notices when that lasts a whole
 tick (20 to 40 ms: a slow or blocked callback) and polls pjsua until the callbacks
 return, so SIP (answers, retransmissions, timers) goes on behind a slow callback.
 
-C's queue holds at most 200 000 events; beyond that (callbacks far behind pjsua) C
-drops the event and counts it. The thread that takes events looks at that count after
-every full batch and every 256 batches, logs a warning with the number dropped since it
-last looked, and ``Lib.dropped_events`` gives the total for the library.
+C's queue holds at most 200 000 events; beyond that C drops the event and counts it.
+After every full batch and every 256 batches the count is read, a warning logged with
+the number dropped since, and ``Lib.dropped_events`` gives the library's total.
 
 Three events need an answer before pjsua can go on: a transfer request (REFER), an
 INVITE with Replaces, and an incoming SUBSCRIBE. Their callbacks run at once on the
@@ -57,14 +55,17 @@ callbacks of events that an API call raises (CALLING for ``make_call``, DISCONNE
 for ``hangup``, log lines) inside that call, on its thread, and so does this one. C
 numbers the queued events and remembers, per thread, the last one the thread queued;
 as the call leaves the gate, still under the library lock, it takes the events up to
-that one off the queue and delivers them (``_deliver_inline``; without a callback
-thread, ``_deliver_own``). One thread at a time holds events taken off the queue (C's
-``q_held``), so they are delivered in order: if the callback thread holds earlier ones,
-it delivers the call's too, and the call waits for that (``_wait_delivered``), lending
-it the library lock if the caller holds it (``auto_lock()``: ``_loans``,
-``tls.unlocked``); the callback thread lets it take the lock back before it goes on
-(``_release_waiters``). Not in callbacks pjsua waits on. Before ``start()``, calls
-deliver their events on the calling thread (``_flush_before_start``).
+that one off the queue, with any queued before them, and delivers them in order
+(``_deliver_inline``; without a callback thread, ``_deliver_own``). One thread at a
+time holds events taken off the queue (C's ``q_held``), and the callback thread takes a
+batch only once it holds the library lock (``_callback_loop``, C's
+``pjffi_wait_events``): a call, which holds that lock, never finds earlier events held
+by another thread. Should it still (a callback running on a lent lock), that thread
+delivers the call's events too, and the call waits for that (``_wait_delivered``),
+lending it the library lock if the caller holds it (``auto_lock()``: ``_loans``,
+``tls.unlocked``; ``_release_waiters`` lets it take the lock back). Not in callbacks
+pjsua waits on. Before ``start()``, calls deliver their events on the calling thread
+(``_flush_before_start``).
 
 The gate
 --------
@@ -86,6 +87,7 @@ from typing import Any, Callable, Optional
 from ._binding import C, ffi
 from ._dispatch import HANDLERS, Delivery, deliver_log
 from ._registry import Registry
+from ._threads import ThreadState
 from .errors import Error
 from .uri import _uri_text
 
@@ -101,38 +103,6 @@ _SEQ_HANDOVER = 1.0    # seconds the callback thread waits for such a call to go
 _BATCH = 64            # events taken from the C queue per call into C
 _OWN_BATCH = 16        # the same, for the events of one API call (_deliver_own)
 _DROP_CHECK = 256      # batches between two looks at C's count of dropped events
-
-
-class _NoLock:
-    """The library lock's stand-in where this thread must not take it (tls.unlocked)."""
-
-    def acquire(self, *args: Any) -> bool:
-        return True
-
-    def release(self) -> None:
-        pass
-
-    def __enter__(self) -> bool:
-        return True
-
-    def __exit__(self, *exc: Any) -> None:
-        pass
-
-
-_NO_LOCK: Any = _NoLock()
-
-
-class _ThreadState(threading.local):
-    """Per-thread flags of the library (class attributes are the defaults)."""
-
-    registered = False  # registered with pjlib
-    batch: Any = None   # this thread's event batch (_deliver_own, _deliver_inline)
-    sync = False        # inside a callback that pjsua waits on
-    unlocked = False    # API calls do not take the library lock (see _gated)
-    snap: Any = None    # (object, snapshot) of the event being delivered
-    own = False         # this API call delivers its own events as it leaves (_gated)
-    inline = False      # delivering them now (_deliver_inline)
-    cb_thread = False   # the callback thread
 
 
 class _Gate:
@@ -215,7 +185,7 @@ class Core:
         self._loans = 0  # how many of them hold the library lock, lent to callbacks
         self._batch = ffi.new("pjffi_event *[]", _BATCH)
         self._default_setting: Any = None
-        self._tls = _ThreadState()
+        self._tls = ThreadState()
         self._reg = Registry()
         self._dropped_seen = int(C.pjffi_queue_dropped())  # C counts for the process
         self._dropped = 0
@@ -266,12 +236,47 @@ class Core:
     # ------------------------------------------------------------------ events
 
     def _callback_loop(self) -> None:
-        # Event handlers may call into pjsua (e.g. buddy look-ups): pjsua's lock
-        # bookkeeping goes wrong on a thread pjlib does not know.
-        C.pjffi_thread_register(b"pjsua-callbacks")
-        self._tls.registered = True
-        self._tls.cb_thread = True
-        self._pump(-1, forever=True)
+        """The callback thread, until the library closes. Per batch: the library lock
+        first, then the events (pjffi_wait_events): an API call, which holds the lock,
+        never finds earlier events held here, and delivers its own itself."""
+        C.pjffi_thread_register(b"pjsua-callbacks")  # handlers call pjsua (see _gated)
+        tls = self._tls
+        tls.registered = tls.cb_thread = True
+        batch, size, lock = self._batch, len(self._batch), self._lock
+        me = threading.get_ident()
+        while not (self._quit or self._state == _DESTROYED):
+            self._delivering = 0
+            if C.pjffi_wait_events(batch, -1, 0):
+                held = self._lock_for_batch()
+                if held is None:
+                    break
+                count = 0
+                try:
+                    count = C.pjffi_take_events(batch, size, 0)
+                    self._delivering = me
+                    self._run_batch(batch, count)
+                finally:
+                    C.pjffi_take_events(batch, 0, count)  # freed and let go, then the lock
+                    if held:
+                        lock.release()
+                self._batches += 1
+                if count == size or not self._batches % _DROP_CHECK:
+                    self._check_dropped()
+            if not self._events.empty():
+                self._delivering = me
+                self._run_posted()
+        self._delivering = 0
+
+    def _lock_for_batch(self) -> Optional[bool]:
+        """The library lock for the callback thread (True), or a lender's (False, see
+        _deliver); None once the library closes."""
+        lock = self._lock
+        while not lock.acquire(timeout=0.02):
+            if self._quit or self._state == _DESTROYED:
+                return None
+            if self._loans:
+                return False
+        return True
 
     def _deliver_own(self) -> None:
         """Event-loop mode, as an API call leaves the gate: deliver the events it raised
@@ -315,19 +320,15 @@ class Core:
             if nfree:
                 C.pjffi_take_own(batch, 0, nfree)
 
-    def _pump(self, timeout_ms: int, forever: bool = False, poll: bool = True,
-              batch: Any = None) -> int:
-        """Take events from the C queue (waiting up to ``timeout_ms`` for the first;
-        -1: until woken) and deliver them; with ``forever``, until the library closes;
-        without ``poll``, only what is queued, without polling pjsua. Returns how many
-        callbacks ran."""
+    def _pump(self, timeout_ms: int, poll: bool = True, batch: Any = None) -> int:
+        """Take events from the C queue (waiting up to ``timeout_ms`` for the first) and
+        deliver them, until none is left; without ``poll``, only what is queued, without
+        polling pjsua. Returns how many callbacks ran."""
         n = 0
         if batch is None:
             batch = self._batch
         size = len(batch)
         me = threading.get_ident()
-        handlers = HANDLERS
-        events = self._events
         nfree = 0  # the previous batch, freed by the next call into C
         first = True
         try:
@@ -337,43 +338,47 @@ class Core:
                 # Log lines that pjsua writes meanwhile on this thread are queued: it
                 # holds pjsua's locks then (see _post).
                 self._delivering = 0
-                if (first or forever) and poll:
+                if first and poll:
                     count = C.pjffi_next_events(batch, size, timeout_ms, nfree)
                 else:
                     count = C.pjffi_take_events(batch, size, nfree)
                 self._delivering = me
                 nfree = count
                 first = False
-                for i in range(count):
-                    ev = batch[i]
-                    try:
-                        handler = handlers.get(ev.kind)
-                        if handler is not None:
-                            item = handler(self, ev)  # what to deliver, if anything
-                            n += 1
-                            if item is not None:
-                                self._deliver(item)
-                    except Exception:  # noqa: BLE001  (a bad event must not stop the thread)
-                        log.error("error while handling a pjsua event:\n%s",
-                                  traceback.format_exc())
-                    self._done_seq += 1
-                    if self._seq_waiters:  # an API call waits for this event
-                        self._release_waiters()
-                # This frame waits in C next: it must not keep the last call alive.
-                item = ev = None
+                n += self._run_batch(batch, count)
                 self._batches += 1
                 if count == size or not self._batches % _DROP_CHECK:
                     self._check_dropped()
-                if not events.empty():
+                if not self._events.empty():
                     n += self._run_posted()
-                if self._quit or self._state == _DESTROYED:
-                    break
-                if not count and not forever:
+                if not count or self._quit or self._state == _DESTROYED:
                     break
         finally:
             self._delivering = 0
             if nfree:
                 C.pjffi_take_events(batch, 0, nfree)
+        return n
+
+    def _run_batch(self, batch: Any, count: int) -> int:
+        """Deliver the first ``count`` events of ``batch``; returns how many had a
+        handler."""
+        n = 0
+        handlers = HANDLERS
+        for i in range(count):
+            ev = batch[i]
+            try:
+                handler = handlers.get(ev.kind)
+                if handler is not None:
+                    item = handler(self, ev)  # what to deliver, if anything
+                    n += 1
+                    if item is not None:
+                        self._deliver(item)
+            except Exception:  # noqa: BLE001  (a bad event must not stop the thread)
+                log.error("error while handling a pjsua event:\n%s", traceback.format_exc())
+            self._done_seq += 1
+            if self._seq_waiters:  # an API call waits for this event
+                self._release_waiters()
+        # The caller waits in C next: this frame must not keep the last call alive.
         return n
 
     def _check_dropped(self) -> None:

@@ -30,12 +30,12 @@ from ._core import (
     _CREATED,
     _DESTROYED,
     _INITIALIZED,
-    _NO_LOCK,
     _STARTED,
     Core,
     _state_text,
 )
 from ._dispatch import live
+from ._threads import NO_LOCK as _NO_LOCK
 from .account import Account, AccountCallback
 from .config import (
     AccountConfig,

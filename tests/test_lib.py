@@ -20,13 +20,22 @@ def test_callbacks_run_on_one_thread_under_the_library_lock() -> None:
     # As in the legacy module: the callbacks of the events an API call raises run inside
     # that call, on its thread; the others on the callback thread. All under the lock.
     assert r["during"] == [["MainThread", True, "CALLING"]]
-    # hangup() delivers DISCONNECTED itself, or, if the callback thread still holds
-    # earlier events (the callee's, in this process), that thread delivers it on the
-    # lock hangup() lends it; either way before hangup() returns.
-    assert r["inside"][-1] in (["MainThread", True, "DISCONNECTED"],
-                               ["pjsua-callbacks", False, "DISCONNECTED"])
+    # hangup() delivers DISCONNECTED itself, before it returns, even when the callback
+    # thread held earlier events (the callee's, in this process).
+    assert r["inside"][-1] == ["MainThread", True, "DISCONNECTED"]
     assert {s[0] for s in r["seen"][1:-1]} == {"pjsua-callbacks"}
-    assert all(s[1] for s in r["seen"][:-1])
+    assert all(s[1] for s in r["seen"])
+
+
+def test_api_call_delivers_the_events_queued_before_its_own_first() -> None:
+    r = run_scenario(library.api_call_delivers_the_events_queued_before_its_own_first)
+    assert not any(s[0].startswith("on_pager") for s in r["held"])
+    # The callback thread never holds events while another thread holds the lock, so
+    # hangup() runs what was queued before its DISCONNECTED, then that, before it returns.
+    assert r["seen"][-4:] == [["on_pager start", "MainThread"],
+                              ["on_pager end", "MainThread"],
+                              ["DISCONNECTED", "MainThread"],
+                              ["hangup() returned", "MainThread"]]
 
 
 def test_callback_sees_the_state_of_its_own_event() -> None:

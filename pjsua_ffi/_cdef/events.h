@@ -46,6 +46,7 @@ typedef struct pjffi_event {
 void pjffi_enable_events(int on);
 int pjffi_next_events(pjffi_event **out, int max, int timeout_ms, int nfree);
 int pjffi_take_events(pjffi_event **out, int max, int nfree);
+int pjffi_wait_events(pjffi_event **out, int timeout_ms, int nfree);
 void pjffi_api_enter(void);
 int pjffi_take_own(pjffi_event **out, int max, int nfree);
 void pjffi_free_event(pjffi_event *ev);

@@ -263,14 +263,14 @@ static void poll_until_event(int timeout_ms)
     }
 }
 
-/* The next queued event, waiting up to timeout_ms (negative: forever) for one, and
- * polling pjsua meanwhile once pjffi_poll_attach() was called. NULL on time-out or
- * after pjffi_wake(). The next batch call releases it. */
-static pjffi_event *next_event(int timeout_ms)
+/* With q_lock held, this thread's previous batch delivered: wait up to timeout_ms
+ * (negative: forever) for an event this thread may take, polling pjsua meanwhile once
+ * pjffi_poll_attach() was called, until then or pjffi_wake(); returns with q_lock held
+ * and the Python side marked busy. */
+static int wait_ready_locked(int timeout_ms)
 {
-    pjffi_qevent *q;
+    int ready;
     atomic_store(&py_busy, 0);
-    pthread_mutex_lock(&q_lock);
     q_release_locked();   /* the previous batch is delivered */
     if (atomic_load(&loop_mode) && timeout_ms == 0 && poll_on) {
         /* An event loop's step: poll once even with events queued, so that the wake
@@ -292,11 +292,36 @@ static pjffi_event *next_event(int timeout_ms)
         }
     }
     q_wake = 0;
-    q = q_ready_locked() ? q_pop_locked() : NULL;
-    pthread_mutex_unlock(&q_lock);
+    ready = q_ready_locked();
     atomic_fetch_add(&busy_seq, 1);   /* back to Python: a new busy period for the backup */
     atomic_store(&py_busy, 1);
+    return ready;
+}
+
+/* The next queued event, waiting for one as wait_ready_locked() does. NULL on time-out
+ * or after pjffi_wake(). The next batch call releases it. */
+static pjffi_event *next_event(int timeout_ms)
+{
+    pjffi_qevent *q = NULL;
+    pthread_mutex_lock(&q_lock);
+    if (wait_ready_locked(timeout_ms))
+        q = q_pop_locked();
+    pthread_mutex_unlock(&q_lock);
     return q ? &q->ev : NULL;
+}
+
+/* The callback thread: free the previous batch and let go of it, then wait as
+ * pjffi_next_events() does for events, but take none: 1 if some are ready. It then
+ * takes the library lock and only then the batch (pjffi_take_events), so an API call,
+ * which holds that lock, never finds earlier events held by it (see pjffi_take_own). */
+static int pjffi_wait_events(pjffi_event **out, int timeout_ms, int nfree)
+{
+    int ready;
+    free_events(out, nfree);
+    pthread_mutex_lock(&q_lock);
+    ready = wait_ready_locked(timeout_ms);
+    pthread_mutex_unlock(&q_lock);
+    return ready;
 }
 
 /* Free the previous batch (its first nfree entries), then take up to max queued events,

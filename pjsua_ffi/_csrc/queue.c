@@ -16,7 +16,9 @@
  *
  * Python takes events in batches, and one thread at a time holds a batch it has not
  * delivered yet (q_held): the callback thread, or an API call's thread taking the
- * events it raised (pjffi_take_own), so that events reach Python in queue order.
+ * events it raised (pjffi_take_own), so that events reach Python in queue order. The
+ * callback thread takes a batch only while it holds the library lock, as API calls do
+ * (pjffi_wait_events), so a call finds no earlier events held by it.
  *
  * q_lock guards the queue (q_head ... q_holder); it is a leaf: no pjsua call is made
  * while holding it.

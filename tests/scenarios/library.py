@@ -78,6 +78,37 @@ def callbacks_run_on_one_thread_under_the_library_lock() -> None:
     lib.destroy()
 
 
+def api_call_delivers_the_events_queued_before_its_own_first() -> None:
+    lib, (tp,) = ua_lib()
+    seen = []
+    def where(what):
+        seen.append([what, threading.current_thread().name])
+    class Probe(pj.CallCallback):
+        def on_state(self):
+            where(self.call.info().state.name)
+    class Slow(pj.AccountCallback):
+        def on_incoming_call(self, call):
+            call.answer(200)
+        def on_pager(self, from_uri, contact, mime_type, body):
+            where("on_pager start")
+            time.sleep(0.3)
+            where("on_pager end")
+    acc = ua_account(lib, tp, cb=Slow())
+    call = acc.make_call(uri_of(tp), Probe())
+    assert wait_for(lambda: ["CONFIRMED", "pjsua-callbacks"] in seen)
+    time.sleep(0.3)
+    with lib.auto_lock():
+        # The MESSAGE is queued, but the callback thread takes no batch while this
+        # thread holds the lock: hangup() delivers it, then DISCONNECTED, in order.
+        acc.send_pager(uri_of(tp), "hello")
+        time.sleep(0.3)
+        held = list(seen)
+        call.hangup()
+        where("hangup() returned")
+    report(held=held, seen=seen)
+    lib.destroy()
+
+
 def callback_sees_the_state_of_its_own_event() -> None:
     lib, (tp,) = ua_lib()
     pairs = []
